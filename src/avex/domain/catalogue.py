@@ -15,7 +15,15 @@ PREMIUM_BONUS = Decimal("1.3")
 MAX_GOODS = 2_147_483_647
 HOUSE = "SERVER"
 SDK_PRODUCT_CODES = (
-    "GUACA", "SEBO", "PALTA-OIL", "FOSFO", "NUCREM", "CASCAR-ALLOY", "PITA", "GTRON", "H-GUACA",
+    "GUACA",
+    "SEBO",
+    "PALTA-OIL",
+    "FOSFO",
+    "NUCREM",
+    "CASCAR-ALLOY",
+    "PITA",
+    "GTRON",
+    "H-GUACA",
 )
 
 

@@ -28,8 +28,7 @@ def level_terms(role: Role) -> list[Fraction]:
     step = Fraction(str(role.level_energy))
     decay = Fraction(str(role.decay))
     return [
-        (base + step * level) * decay**level * Fraction(role.branches) ** level
-        for level in range(role.max_depth + 1)
+        (base + step * level) * decay**level * Fraction(role.branches) ** level for level in range(role.max_depth + 1)
     ]
 
 

@@ -75,8 +75,11 @@ class AdminOps:
         )
         if accepted:
             self._set_reply(
-                "ADMIN_ACTION_RESPONSE", action="CREATE_ORDER", success=True,
-                message=f"Order {cl} created for team {target.name}", clOrdID=cl,
+                "ADMIN_ACTION_RESPONSE",
+                action="CREATE_ORDER",
+                success=True,
+                message=f"Order {cl} created for team {target.name}",
+                clOrdID=cl,
             )
         return self._finish(c)
 
@@ -90,8 +93,11 @@ class AdminOps:
         self._begin()
         self._end_order(found, "ADMIN")
         self._set_reply(
-            "ADMIN_ACTION_RESPONSE", action="CANCEL_ORDER", success=True,
-            message=f"Successfully cancelled order {c.cl}", count=1,
+            "ADMIN_ACTION_RESPONSE",
+            action="CANCEL_ORDER",
+            success=True,
+            message=f"Successfully cancelled order {c.cl}",
+            count=1,
         )
         return self._finish(c)
 
@@ -103,8 +109,11 @@ class AdminOps:
         for order in orders:
             self._end_order(order, "ADMIN")
         self._set_reply(
-            "ADMIN_ACTION_RESPONSE", action="CANCEL_ALL_ORDERS", success=True,
-            message=f"Successfully cancelled {len(orders)} orders", count=len(orders),
+            "ADMIN_ACTION_RESPONSE",
+            action="CANCEL_ALL_ORDERS",
+            success=True,
+            message=f"Successfully cancelled {len(orders)} orders",
+            count=len(orders),
         )
         return self._finish(c)
 
@@ -278,6 +287,8 @@ class AdminOps:
         ref = str(self.seq)
         for acct, inv in plan:
             self._touch(acct)
+            if self._forced is None:
+                self._forced = set()
             self._forced.add(acct)
             acct.initial_balance = c.balance
             acct.initial_inventory = inv[:]
@@ -292,7 +303,10 @@ class AdminOps:
         self._ev.append(E.BucketsRefilled())
         n = len(plan)
         self._set_reply(
-            "TOURNAMENT_RESET_COMPLETE", success=True, teamsReset=n, ordersCanceled=cancelled,
+            "TOURNAMENT_RESET_COMPLETE",
+            success=True,
+            teamsReset=n,
+            ordersCanceled=cancelled,
             message=f"Tournament reset: {n} teams configured, {cancelled} orders cancelled",
         )
         return self._finish(c)
@@ -321,8 +335,13 @@ class AdminOps:
             created += 1
         failed = len(errors)
         self._set_reply(
-            "TEAMS_SEEDED", success=failed == 0, teamsCreated=created, teamsSkipped=skipped, teamsFailed=failed,
-            errors=errors, message=f"Created {created} teams, {skipped} skipped, {failed} failed",
+            "TEAMS_SEEDED",
+            success=failed == 0,
+            teamsCreated=created,
+            teamsSkipped=skipped,
+            teamsFailed=failed,
+            errors=errors,
+            message=f"Created {created} teams, {skipped} skipped, {failed} failed",
         )
         return self._finish(c)
 

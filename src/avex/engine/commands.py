@@ -149,7 +149,22 @@ class SeedTeams(Command, tag="a_seed"):
 
 
 ANY_COMMAND = (
-    PlaceOrder | CancelOrder | AcceptOffer | Produce | ExpireOrder | ScheduledEnd | AdminCreateOrder
-    | AdminCancelOrder | AdminCancelAll | AddInventory | UpdateTeam | UpdateMembers | ResetTeamBalance
-    | ResetTeamInventory | ResetTeamProduction | TournamentControl | ResetTournament | SeedTeams
+    PlaceOrder
+    | CancelOrder
+    | AcceptOffer
+    | Produce
+    | ExpireOrder
+    | ScheduledEnd
+    | AdminCreateOrder
+    | AdminCancelOrder
+    | AdminCancelAll
+    | AddInventory
+    | UpdateTeam
+    | UpdateMembers
+    | ResetTeamBalance
+    | ResetTeamInventory
+    | ResetTeamProduction
+    | TournamentControl
+    | ResetTournament
+    | SeedTeams
 )

@@ -15,15 +15,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from decimal import Decimal
+from operator import sub
 from typing import Any
 
 from avex.domain.catalogue import HOUSE, MAX_GOODS, Tournament, token_hash
-from avex.domain.money import fmt2
-from avex.domain.production import max_per_request, role_units
-from avex.engine import commands as C
-from avex.engine import events as E
-from avex.engine.admin_ops import AdminOps
-from avex.engine.book import Book
 from avex.domain.errors import (
     DUPLICATE_ORDER_ID,
     INSUFFICIENT_INVENTORY,
@@ -36,6 +31,12 @@ from avex.domain.errors import (
     SERVICE_UNAVAILABLE,
     UNAUTHORIZED_PRODUCTION,
 )
+from avex.domain.money import fmt2
+from avex.domain.production import max_per_request, role_units
+from avex.engine import commands as C
+from avex.engine import events as E
+from avex.engine.admin_ops import AdminOps
+from avex.engine.book import Book
 from avex.engine.outcome import Applied, Refused
 from avex.engine.queries import Queries
 from avex.engine.snapshot import Snapshots
@@ -44,12 +45,13 @@ from avex.engine.state import (
     CANCELLED,
     FILLED,
     LIMIT,
-    MARKET,
+    OPEN_STATUSES,
     PARTIALLY_FILLED,
     PENDING,
     REJECTED,
     SELL,
     Account,
+    IllegalTransition,
     Offer,
     Order,
     check_transition,
@@ -104,8 +106,9 @@ class Engine(AdminOps, Queries, Snapshots):
 
         # per-command scratch
         self._ev: list[E.Event] = []
-        self._touched: dict[Account, tuple[int, int, list[int], list[int]]] = {}
-        self._forced: set[Account] = set()
+        self._cash_before: dict[Account, tuple[int, int]] = {}
+        self._goods_before: dict[tuple[Account, int], tuple[int, int]] = {}
+        self._forced: set[Account] | None = None
         self._nfill = 0
         self._reply: E.Reply | None = None
 
@@ -132,8 +135,15 @@ class Engine(AdminOps, Queries, Snapshots):
             self.by_token[token_hash] = acct
 
     def _create_team(
-        self, name: str, token_hash: str, species_name: str | None, admin: bool, members: str, balance: int,
-        inventory: dict[str, int], role: Any,
+        self,
+        name: str,
+        token_hash: str,
+        species_name: str | None,
+        admin: bool,
+        members: str,
+        balance: int,
+        inventory: dict[str, int],
+        role: Any,
     ) -> Account:
         acct = self._new_account(name)
         self.by_token_set(acct, token_hash)
@@ -165,8 +175,13 @@ class Engine(AdminOps, Queries, Snapshots):
 
     def _team_created(self, acct: Account) -> E.TeamCreated:
         return E.TeamCreated(
-            acct.name, acct.token_hash, acct.species.name if acct.species else None, acct.admin, acct.members,
-            acct.initial_balance, self._inv_map(acct.initial_inventory),
+            acct.name,
+            acct.token_hash,
+            acct.species.name if acct.species else None,
+            acct.admin,
+            acct.members,
+            acct.initial_balance,
+            self._inv_map(acct.initial_inventory),
         )
 
     def _initial_ledger(self, acct: Account, reason: str, ref: str) -> list[E.Ledger]:
@@ -192,30 +207,59 @@ class Engine(AdminOps, Queries, Snapshots):
     def _begin(self) -> None:
         self.seq += 1
         self._ev = []
-        self._touched = {}
-        self._forced = set()
+        self._cash_before = {}
+        self._goods_before = {}
         self._nfill = 0
-        self._reply = None
 
     def _finish(self, cmd: C.Command) -> Applied:
+        """Close the command: one BalanceChanged / InventoryChanged per team whose totals or reservations
+        differ net from the start of the command (or always, for teams a reset lists)."""
         ev = self._ev
         forced = self._forced
-        for acct, (cash, cres, goods, gres) in self._touched.items():
-            if acct.house:
-                continue
-            force = acct in forced
-            if force or acct.cash != cash or acct.cash_reserved != cres:
-                ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
-            if force or acct.goods != goods or acct.goods_reserved != gres:
-                g = acct.goods
-                ev.append(E.InventoryChanged(acct.name, g[:], [a - r for a, r in zip(g, acct.goods_reserved)]))
-        if self._reply is not None:
-            ev.append(self._reply)
+        if forced is None:
+            for acct, before in self._cash_before.items():
+                if (acct.cash, acct.cash_reserved) != before and not acct.house:
+                    ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
+            changed = [
+                acct
+                for (acct, i), before in self._goods_before.items()
+                if (acct.goods[i], acct.goods_reserved[i]) != before
+            ]
+        else:
+            for acct, before in self._cash_before.items():
+                if ((acct.cash, acct.cash_reserved) != before or acct in forced) and not acct.house:
+                    ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
+            changed = [
+                acct
+                for (acct, i), before in self._goods_before.items()
+                if (acct.goods[i], acct.goods_reserved[i]) != before or acct in forced
+            ]
+        if changed:
+            for acct in dict.fromkeys(changed):
+                if not acct.house:
+                    g = acct.goods
+                    ev.append(E.InventoryChanged(acct.name, g[:], list(map(sub, g, acct.goods_reserved))))
+        reply = self._reply
+        if reply is not None:
+            self._reply = None
+            ev.append(reply)
+        self._forced = None
         return Applied(self.seq, self.now, cmd, ev)
 
     def _touch(self, acct: Account) -> None:
-        if acct not in self._touched:
-            self._touched[acct] = (acct.cash, acct.cash_reserved, acct.goods[:], acct.goods_reserved[:])
+        """Remember cash and every product of a team before a change touching many products."""
+        self._touch_cash(acct)
+        for i in range(len(self.codes)):
+            self._touch_goods(acct, i)
+
+    def _touch_cash(self, acct: Account) -> None:
+        if acct not in self._cash_before:
+            self._cash_before[acct] = (acct.cash, acct.cash_reserved)
+
+    def _touch_goods(self, acct: Account, i: int) -> None:
+        key = (acct, i)
+        if key not in self._goods_before:
+            self._goods_before[key] = (acct.goods[i], acct.goods_reserved[i])
 
     def _ledger(self, acct: Account, asset: str, delta: int, after: int, reason: str, ref: str) -> None:
         self._ev.append(E.Ledger(acct.name, asset, delta, after, reason, ref))
@@ -258,17 +302,21 @@ class Engine(AdminOps, Queries, Snapshots):
     # ------------------------------------------------------------------------------------------------
     # ORDER (PROTOCOL.md §4.3 rows 13-24 and the matching of GAME.md §4)
     def _on_order(self, c: C.PlaceOrder) -> Applied | Refused:
-        acct = self._team(c.team)
-        if acct is None:
+        acct = self.accounts.get(c.team)
+        if acct is None or acct.house:
             return Refused(INVALID_MESSAGE, f"Team not found: {c.team}")
         if self.state != OPEN:
             return Refused(SERVICE_UNAVAILABLE, "Market is closed", c.cl)
         if c.cl in acct.orders:
             return Refused(DUPLICATE_ORDER_ID, f"duplicate order ID: {c.cl}", c.cl)
-        product_refusal = self._check_tradable(c.product, c.cl)
-        if product_refusal is not None:
-            return product_refusal
-        self._begin()
+        if c.product not in self.books:
+            return self._check_tradable(c.product, c.cl)  # type: ignore[return-value]
+        # _begin(), inlined on the hot path
+        self.seq += 1
+        self._ev = []
+        self._cash_before = {}
+        self._goods_before = {}
+        self._nfill = 0
         self._submit(acct, c.cl, c.side, c.mode, c.product, c.qty, c.price, c.expires_at, c.message, c.debug, "USER")
         return self._finish(c)
 
@@ -280,16 +328,38 @@ class Engine(AdminOps, Queries, Snapshots):
         return None
 
     def _reject(
-        self, acct: Account, cl: str, side: str, mode: str, product: str, qty: int, price: int | None,
-        message: str, expires_at: int | None, code: str, reason: str,
+        self,
+        acct: Account,
+        cl: str,
+        side: str,
+        mode: str,
+        product: str,
+        qty: int,
+        price: int | None,
+        message: str,
+        expires_at: int | None,
+        code: str,
+        reason: str,
     ) -> bool:
         acct.orders[cl] = REJECTED
-        self._ev.append(E.OrderRejected(acct.name, cl, side, mode, product, qty, price, message, expires_at, code, reason))
+        self._ev.append(
+            E.OrderRejected(acct.name, cl, side, mode, product, qty, price, message, expires_at, code, reason)
+        )
         return False
 
     def _submit(
-        self, acct: Account, cl: str, side: str, mode: str, product: str, qty: int, price: int | None,
-        expires_at: int | None, message: str, debug: str | None, origin: str,
+        self,
+        acct: Account,
+        cl: str,
+        side: str,
+        mode: str,
+        product: str,
+        qty: int,
+        price: int | None,
+        expires_at: int | None,
+        message: str,
+        debug: str | None,
+        origin: str,
     ) -> bool:
         """Rows 19-24, then accept and match. Returns True when accepted. Runs inside a command."""
         now = self.now
@@ -297,36 +367,82 @@ class Engine(AdminOps, Queries, Snapshots):
         if not is_limit:
             price = None
         pidx = self.pidx[product]
-        args = (acct, cl, side, mode, product, qty, price, message, expires_at)
         if expires_at is not None and expires_at <= now:
-            return self._reject(*args, INVALID_ORDER, "expiresAt is in the past")
+            return self._reject(
+                acct,
+                cl,
+                side,
+                mode,
+                product,
+                qty,
+                price,
+                message,
+                expires_at,
+                INVALID_ORDER,
+                "expiresAt is in the past",
+            )
         is_buy = side == BUY
         if is_buy:
             if is_limit:
                 need = price * qty  # type: ignore[operator]
                 avail = acct.cash - acct.cash_reserved
                 if avail < need:
-                    return self._reject(*args, INVALID_ORDER, f"Insufficient balance: need {fmt2(need)}, available {fmt2(avail)}")
+                    return self._reject(
+                        acct,
+                        cl,
+                        side,
+                        mode,
+                        product,
+                        qty,
+                        price,
+                        message,
+                        expires_at,
+                        INVALID_ORDER,
+                        f"Insufficient balance: need {fmt2(need)}, available {fmt2(avail)}",
+                    )
         else:
             avail_goods = acct.goods[pidx] - acct.goods_reserved[pidx]
             if avail_goods < qty:
                 return self._reject(
-                    *args, INSUFFICIENT_INVENTORY, f"Insufficient inventory for {product}: need {qty}, available {avail_goods}"
+                    acct,
+                    cl,
+                    side,
+                    mode,
+                    product,
+                    qty,
+                    price,
+                    message,
+                    expires_at,
+                    INSUFFICIENT_INVENTORY,
+                    f"Insufficient inventory for {product}: need {qty}, available {avail_goods}",
                 )
         if is_limit and self.max_open and acct.open_orders >= self.max_open:
-            return self._reject(*args, INVALID_ORDER, f"Too many open orders (max {self.max_open})")
+            return self._reject(
+                acct,
+                cl,
+                side,
+                mode,
+                product,
+                qty,
+                price,
+                message,
+                expires_at,
+                INVALID_ORDER,
+                f"Too many open orders (max {self.max_open})",
+            )
         plan = self._walk(acct, is_buy, qty, price, product)
         if isinstance(plan, str):
-            return self._reject(*args, INVALID_ORDER, plan)
+            return self._reject(acct, cl, side, mode, product, qty, price, message, expires_at, INVALID_ORDER, plan)
 
         # accepted: reserve, ack, match
         order = Order(self.seq, acct, cl, side, mode, product, pidx, qty, price, message, expires_at, now, origin)
         acct.orders[cl] = order
-        self._touch(acct)
         if is_buy:
             if is_limit:
+                self._touch_cash(acct)
                 acct.cash_reserved += price * qty  # type: ignore[operator]
         else:
+            self._touch_goods(acct, pidx)
             acct.goods_reserved[pidx] += qty
         self._ev.append(E.OrderAccepted(acct.name, cl, side, mode, product, qty, price, message, expires_at, origin))
         for resting, q in plan:
@@ -341,7 +457,13 @@ class Engine(AdminOps, Queries, Snapshots):
         if not remaining:
             return True
         if is_limit:
-            self._rest(order, debug)
+            # rest (inlined): the book, the open-order count, the expiry deadline, the offer
+            self.books[product].add(order)
+            acct.open_orders += 1
+            if expires_at is not None:
+                heapq.heappush(self.expiry_heap, (expires_at, order.seq, order))
+            if is_buy and self.offer_ttl_us:
+                self._make_offer(order, debug == "TEAM_ONLY" and self.debug_mode)
         else:
             self._end_order(order, "MARKET_REMAINDER")
         return True
@@ -392,8 +514,17 @@ class Engine(AdminOps, Queries, Snapshots):
                         return plan
         return plan
 
-    def _fill(self, buy: Order | None, sell: Order | None, q: int, p: int, aggressor: str, source: str,
-              buyer: Account | None = None, seller: Account | None = None) -> None:
+    def _fill(
+        self,
+        buy: Order | None,
+        sell: Order | None,
+        q: int,
+        p: int,
+        aggressor: str,
+        source: str,
+        buyer: Account | None = None,
+        seller: Account | None = None,
+    ) -> None:
         """One trade of ``q`` at ``p``. ``sell`` is None when the house sells (``seller`` = house);
         a sell order with origin OFFER takes its goods from available (it never reserved)."""
         self._nfill += 1
@@ -401,13 +532,14 @@ class Engine(AdminOps, Queries, Snapshots):
         buyer = buy.acct if buy is not None else buyer
         seller = sell.acct if sell is not None else seller
         assert buyer is not None and seller is not None
-        touched = self._touched
-        if buyer not in touched:
-            self._touch(buyer)
-        if seller not in touched:
-            self._touch(seller)
         product = buy.product if buy is not None else sell.product  # type: ignore[union-attr]
         pidx = self.pidx[product]
+        cash_before, goods_before = self._cash_before, self._goods_before
+        for acct in (buyer, seller):
+            if acct not in cash_before:
+                cash_before[acct] = (acct.cash, acct.cash_reserved)
+            if (acct, pidx) not in goods_before:
+                goods_before[(acct, pidx)] = (acct.goods[pidx], acct.goods_reserved[pidx])
         amount = p * q
         ev = self._ev
         # buyer: pay, release the reservation of a LIMIT buy at its limit, receive goods
@@ -426,29 +558,46 @@ class Engine(AdminOps, Queries, Snapshots):
         ev.append(E.Ledger(sname, product, -q, seller.goods[pidx], "TRADE", fill_id))
         ev.append(E.Ledger(sname, "CASH", amount, seller.cash, "TRADE", fill_id))
         b_rem = b_tot = s_rem = s_tot = 0
+        now = self.now
+        # order progress, inlined: this is the hottest path of the engine
+        for order in (buy, sell):
+            if order is None:
+                continue
+            order.filled += q
+            order.updated = now
+            if order.filled == order.qty:
+                if order.status not in OPEN_STATUSES:
+                    raise IllegalTransition(f"order status {order.status} cannot become FILLED")
+                order.status = FILLED
+                # an order accepted by this very command (incoming, or an offer acceptor's) never rested
+                self._closed(order, FILLED, order.seq != self.seq)
+            else:
+                order.status = PARTIALLY_FILLED
         if buy is not None:
-            self._add_fill(buy, q)
             b_rem, b_tot = buy.qty - buy.filled, buy.qty
         if sell is not None:
-            self._add_fill(sell, q)
             s_rem, s_tot = sell.qty - sell.filled, sell.qty
-        ev.append(E.Fill(
-            fill_id, product, q, p, bname, buy.cl if buy is not None else "", sname,
-            sell.cl if sell is not None else "", buy.message if buy is not None else "",
-            sell.message if sell is not None else "", b_rem, b_tot, s_rem, s_tot, aggressor, source,
-        ))
-        self.stats[product].record(self.now, p, q)
-
-    def _add_fill(self, order: Order, q: int) -> None:
-        order.filled += q
-        order.updated = self.now
-        if order.filled == order.qty:
-            check_transition(order.status, FILLED)
-            order.status = FILLED
-            # an order accepted by this very command (incoming, or an offer acceptor's) never rested
-            self._closed(order, FILLED, order.seq != self.seq)
-        else:
-            order.status = PARTIALLY_FILLED
+        ev.append(
+            E.Fill(
+                fill_id,
+                product,
+                q,
+                p,
+                bname,
+                buy.cl if buy is not None else "",
+                sname,
+                sell.cl if sell is not None else "",
+                buy.message if buy is not None else "",
+                sell.message if sell is not None else "",
+                b_rem,
+                b_tot,
+                s_rem,
+                s_tot,
+                aggressor,
+                source,
+            )
+        )
+        self.stats[product].record(now, p, q)
 
     def _closed(self, order: Order, status: str, was_resting: bool) -> None:
         """Bookkeeping when an order ends: leaves the book, frees its clOrdID slot to a status string."""
@@ -460,30 +609,25 @@ class Engine(AdminOps, Queries, Snapshots):
         if order.is_buy:
             self.offer_of_order.pop(order.seq, None)
 
-    def _rest(self, order: Order, debug: str | None) -> None:
-        self.books[order.product].add(order)
-        order.acct.open_orders += 1
-        if order.expires_at is not None:
-            heapq.heappush(self.expiry_heap, (order.expires_at, order.seq, order))
-        if order.is_buy:
-            self._make_offer(order, debug == "TEAM_ONLY" and self.debug_mode)
-
     def _end_order(self, order: Order, reason: str) -> None:
         """Cancel an open order (resting or the incoming one) and release what it still holds."""
         check_transition(order.status, CANCELLED)
         acct = order.acct
-        self._touch(acct)
         remaining = order.qty - order.filled
         if order.is_buy:
             if order.mode == LIMIT:
+                self._touch_cash(acct)
                 acct.cash_reserved -= order.price * remaining  # type: ignore[operator]
         else:
+            self._touch_goods(acct, order.pidx)
             acct.goods_reserved[order.pidx] -= remaining
         order.status = CANCELLED
         order.updated = self.now
         # only an incoming MARKET remainder is cancelled in the command that accepted it; it never rested
         self._closed(order, CANCELLED, order.seq != self.seq)
-        self._ev.append(E.OrderCancelled(acct.name, order.cl, reason, order.product, order.side, order.filled, remaining))
+        self._ev.append(
+            E.OrderCancelled(acct.name, order.cl, reason, order.product, order.side, order.filled, remaining)
+        )
 
     def _house_auto_accept(self, order: Order) -> None:
         """Debug AUTO_ACCEPT: the house sells the remainder (LIMIT at its limit, MARKET at the mark)."""
@@ -508,7 +652,8 @@ class Engine(AdminOps, Queries, Snapshots):
         else:
             pidx = order.pidx
             recipients = tuple(
-                a.name for a in self.accounts.values()
+                a.name
+                for a in self.accounts.values()
                 if a is not acct and not a.admin and not a.house and a.goods[pidx] - a.goods_reserved[pidx] >= 1
             )
         if not recipients:
@@ -520,10 +665,20 @@ class Engine(AdminOps, Queries, Snapshots):
         self.offers[offer_id] = offer
         self.offer_queue.append((expires_at, offer_id))
         self.offer_of_order[order.seq] = offer_id
-        self._ev.append(E.OfferCreated(
-            offer_id, acct.name, order.cl, order.product, remaining, order.price,  # type: ignore[arg-type]
-            expires_at, self.offer_ttl_us // 1000, list(recipients), team_only,
-        ))
+        self._ev.append(
+            E.OfferCreated(
+                offer_id,
+                acct.name,
+                order.cl,
+                order.product,
+                remaining,
+                order.price,  # type: ignore[arg-type]
+                expires_at,
+                self.offer_ttl_us // 1000,
+                list(recipients),
+                team_only,
+            )
+        )
 
     def _forget_old_offers(self) -> None:
         queue = self.offer_queue
@@ -569,7 +724,6 @@ class Engine(AdminOps, Queries, Snapshots):
             cl = self._free_cl(acct, f"OFFER-{self.seq}")
             sell = Order(self.seq, acct, cl, SELL, LIMIT, buy.product, pidx, q, price, "", None, self.now, "OFFER")
             acct.orders[cl] = sell
-            self._touch(acct)
             self._ev.append(E.OrderAccepted(acct.name, cl, SELL, LIMIT, buy.product, q, price, "", None, "OFFER"))
             self._fill(buy, sell, q, price, SELL, "OFFER")
         return self._finish(c)
@@ -698,4 +852,3 @@ class Engine(AdminOps, Queries, Snapshots):
     # ------------------------------------------------------------------------------------------------
     def mark_price(self, product: str) -> int:
         return self.stats[product].mark(self.now, self.products[product].reference_price)
-

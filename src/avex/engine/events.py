@@ -178,7 +178,20 @@ class Reply(Event, tag="reply"):
 
 
 ANY_EVENT = (
-    OrderAccepted | OrderRejected | Fill | OrderCancelled | BalanceChanged | InventoryChanged | Ledger
-    | OfferCreated | Produced | StateChanged | TeamCreated | TeamChanged | StatsReset | BucketsRefilled
-    | CooldownCleared | Reply
+    OrderAccepted
+    | OrderRejected
+    | Fill
+    | OrderCancelled
+    | BalanceChanged
+    | InventoryChanged
+    | Ledger
+    | OfferCreated
+    | Produced
+    | StateChanged
+    | TeamCreated
+    | TeamChanged
+    | StatsReset
+    | BucketsRefilled
+    | CooldownCleared
+    | Reply
 )

@@ -21,8 +21,14 @@ FORMAT = 1
 
 
 def _role_out(role: Role) -> list[Any]:
-    return [role.branches, role.max_depth, str(role.decay), str(role.budget), str(role.base_energy),
-            str(role.level_energy)]
+    return [
+        role.branches,
+        role.max_depth,
+        str(role.decay),
+        str(role.budget),
+        str(role.base_energy),
+        str(role.level_energy),
+    ]
 
 
 def _role_in(data: list[Any]) -> Role:
@@ -35,26 +41,68 @@ class Snapshots:
     def export(self: Engine) -> dict[str, Any]:
         accounts = []
         for a in self.accounts.values():
-            accounts.append({
-                "name": a.name, "token": a.token_hash, "species": a.species.name if a.species else None,
-                "role": _role_out(a.role), "admin": a.admin, "house": a.house, "members": a.members,
-                "ib": a.initial_balance, "ii": a.initial_inventory, "cash": a.cash, "cres": a.cash_reserved,
-                "goods": a.goods, "gres": a.goods_reserved, "lp": a.last_production,
-                "closed": {cl: st for cl, st in a.orders.items() if isinstance(st, str)},
-            })
+            accounts.append(
+                {
+                    "name": a.name,
+                    "token": a.token_hash,
+                    "species": a.species.name if a.species else None,
+                    "role": _role_out(a.role),
+                    "admin": a.admin,
+                    "house": a.house,
+                    "members": a.members,
+                    "ib": a.initial_balance,
+                    "ii": a.initial_inventory,
+                    "cash": a.cash,
+                    "cres": a.cash_reserved,
+                    "goods": a.goods,
+                    "gres": a.goods_reserved,
+                    "lp": a.last_production,
+                    "closed": {cl: st for cl, st in a.orders.items() if isinstance(st, str)},
+                }
+            )
         orders = [
-            [o.seq, o.acct.name, o.cl, o.side, o.mode, o.product, o.qty, o.price, o.filled, o.status, o.message,
-             o.expires_at, o.created, o.updated, o.origin]
+            [
+                o.seq,
+                o.acct.name,
+                o.cl,
+                o.side,
+                o.mode,
+                o.product,
+                o.qty,
+                o.price,
+                o.filled,
+                o.status,
+                o.message,
+                o.expires_at,
+                o.created,
+                o.updated,
+                o.origin,
+            ]
             for o in self.open_orders_in_seq()
         ]
         offers = [
-            [f.offer_id, f.order.seq, f.order.acct.name, f.order.cl, f.qty, f.expires_at, list(f.recipients),
-             f.team_only, f.order.status]
+            [
+                f.offer_id,
+                f.order.seq,
+                f.order.acct.name,
+                f.order.cl,
+                f.qty,
+                f.expires_at,
+                list(f.recipients),
+                f.team_only,
+                f.order.status,
+            ]
             for f in self.offers.values()
         ]
         return {
-            "format": FORMAT, "seq": self.seq, "now": self.now, "state": self.state, "ends_at": self.ends_at,
-            "accounts": accounts, "orders": orders, "offers": offers,
+            "format": FORMAT,
+            "seq": self.seq,
+            "now": self.now,
+            "state": self.state,
+            "ends_at": self.ends_at,
+            "accounts": accounts,
+            "orders": orders,
+            "offers": offers,
             "offer_queue": [list(x) for x in self.offer_queue],
             "stats": {code: s.export() for code, s in self.stats.items()},
         }
@@ -87,11 +135,27 @@ class Snapshots:
                 a.max_basic = role_units(a.role)
                 a.max_premium = max_per_request(a.role, premium=True)
         by_seq: dict[int, Order] = {}
-        for (seq, team, cl, side, mode, product, qty, price, filled, status, message, expires_at, created,
-             updated, origin) in data["orders"]:
+        for (
+            seq,
+            team,
+            cl,
+            side,
+            mode,
+            product,
+            qty,
+            price,
+            filled,
+            status,
+            message,
+            expires_at,
+            created,
+            updated,
+            origin,
+        ) in data["orders"]:
             acct = eng.accounts[team]
-            o = Order(seq, acct, cl, side, mode, product, eng.pidx[product], qty, price, message, expires_at,
-                      created, origin)
+            o = Order(
+                seq, acct, cl, side, mode, product, eng.pidx[product], qty, price, message, expires_at, created, origin
+            )
             o.filled, o.status, o.updated = filled, status, updated
             acct.orders[cl] = o
             acct.open_orders += 1

@@ -37,9 +37,25 @@ class Account:
     """A team's (or the house's) money and goods. Goods are lists indexed by catalogue position."""
 
     __slots__ = (
-        "admin", "authorized", "cash", "cash_reserved", "goods", "goods_reserved", "house",
-        "initial_balance", "initial_inventory", "last_production", "max_basic", "max_premium", "members",
-        "name", "open_orders", "orders", "role", "species", "token_hash",
+        "admin",
+        "authorized",
+        "cash",
+        "cash_reserved",
+        "goods",
+        "goods_reserved",
+        "house",
+        "initial_balance",
+        "initial_inventory",
+        "last_production",
+        "max_basic",
+        "max_premium",
+        "members",
+        "name",
+        "open_orders",
+        "orders",
+        "role",
+        "species",
+        "token_hash",
     )
 
     def __init__(self, name: str, n_products: int) -> None:
@@ -67,13 +83,40 @@ class Account:
 
 class Order:
     __slots__ = (
-        "acct", "cl", "created", "expires_at", "filled", "is_buy", "message", "mode", "origin", "pidx",
-        "price", "product", "qty", "seq", "side", "status", "updated",
+        "acct",
+        "cl",
+        "created",
+        "expires_at",
+        "filled",
+        "is_buy",
+        "message",
+        "mode",
+        "origin",
+        "pidx",
+        "price",
+        "product",
+        "qty",
+        "seq",
+        "side",
+        "status",
+        "updated",
     )
 
     def __init__(
-        self, seq: int, acct: Account, cl: str, side: str, mode: str, product: str, pidx: int, qty: int,
-        price: int | None, message: str, expires_at: int | None, now: int, origin: str,
+        self,
+        seq: int,
+        acct: Account,
+        cl: str,
+        side: str,
+        mode: str,
+        product: str,
+        pidx: int,
+        qty: int,
+        price: int | None,
+        message: str,
+        expires_at: int | None,
+        now: int,
+        origin: str,
     ) -> None:
         self.seq = seq
         self.acct = acct
@@ -100,12 +143,25 @@ class Order:
 
 class Offer:
     __slots__ = (
-        "buy_cl", "buyer", "expires_at", "max_price", "offer_id", "order", "product", "qty", "recipients",
+        "buy_cl",
+        "buyer",
+        "expires_at",
+        "max_price",
+        "offer_id",
+        "order",
+        "product",
+        "qty",
+        "recipients",
         "team_only",
     )
 
     def __init__(
-        self, offer_id: str, order: Order, qty: int, expires_at: int, recipients: tuple[str, ...],
+        self,
+        offer_id: str,
+        order: Order,
+        qty: int,
+        expires_at: int,
+        recipients: tuple[str, ...],
         team_only: bool,
     ) -> None:
         self.offer_id = offer_id

@@ -10,7 +10,7 @@ DAY_US = 86_400 * 1_000_000
 
 
 class ProductStats:
-    __slots__ = ("last_price", "mark_pq", "mark_q", "marks", "mark_window", "vol", "vol_sum")
+    __slots__ = ("last_price", "mark_pq", "mark_q", "mark_window", "marks", "vol", "vol_sum")
 
     def __init__(self, mark_window_us: int) -> None:
         self.mark_window = mark_window_us
@@ -25,10 +25,13 @@ class ProductStats:
         self.last_price = price
         self.vol.append((now, qty))
         self.vol_sum += qty
-        self.marks.append((now, price * qty, qty))
-        self.mark_pq += price * qty
+        pq = price * qty
+        self.marks.append((now, pq, qty))
+        self.mark_pq += pq
         self.mark_q += qty
-        self.evict(now)
+        # evict only when the oldest entry has left a window (keeps memory bounded, the common case cheap)
+        if self.vol[0][0] <= now - DAY_US or self.marks[0][0] <= now - self.mark_window:
+            self.evict(now)
 
     def evict(self, now: int) -> None:
         vol = self.vol
