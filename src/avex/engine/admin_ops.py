@@ -299,6 +299,7 @@ class AdminOps:
             self._ev.append(self._team_changed(acct))
         for code, stats in list(self.stats.items()):
             self.stats[code] = type(stats)(self.mark_window_us)
+        self.stats_since_seq = self.seq
         self._ev.append(E.StatsReset())
         self._ev.append(E.BucketsRefilled())
         n = len(plan)

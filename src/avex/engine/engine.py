@@ -87,6 +87,7 @@ class Engine(AdminOps, Queries, Snapshots):
         self.stats: dict[str, ProductStats] = {c: ProductStats(self.mark_window_us) for c in self.codes}
 
         self.seq = 0
+        self.stats_since_seq = 0  # statistics (reports, marks) count fills after this seq (GAME.md §9)
         self.now = 0
         self.state = OPEN
         self.ends_at: int | None = None
@@ -305,12 +306,12 @@ class Engine(AdminOps, Queries, Snapshots):
         acct = self.accounts.get(c.team)
         if acct is None or acct.house:
             return Refused(INVALID_MESSAGE, f"Team not found: {c.team}")
+        if c.product not in self.books:  # rows 13-14 come before rows 17-18
+            return self._check_tradable(c.product, c.cl)  # type: ignore[return-value]
         if self.state != OPEN:
             return Refused(SERVICE_UNAVAILABLE, "Market is closed", c.cl)
         if c.cl in acct.orders:
             return Refused(DUPLICATE_ORDER_ID, f"duplicate order ID: {c.cl}", c.cl)
-        if c.product not in self.books:
-            return self._check_tradable(c.product, c.cl)  # type: ignore[return-value]
         # _begin(), inlined on the hot path
         self.seq += 1
         self._ev = []
@@ -479,12 +480,12 @@ class Engine(AdminOps, Queries, Snapshots):
                 if limit is not None and price > limit:
                     break
                 for resting in book.asks[price].values():
-                    if resting.acct is acct:
-                        return f"Self-trade prevented: would match own order {resting.cl}"
                     q = resting.qty - resting.filled
                     if q > rem:
                         q = rem
                     if market_cash >= 0:
+                        # the cash limit first: a walk that cannot pay one more unit stops here and
+                        # never reaches (so never self-trades with) the orders behind
                         afford = market_cash // price
                         if afford < q:
                             q = afford
@@ -493,6 +494,8 @@ class Engine(AdminOps, Queries, Snapshots):
                                 return f"Insufficient balance: need {fmt2(price)}, available {fmt2(market_cash)}"
                             return plan
                         market_cash -= q * price
+                    if resting.acct is acct:
+                        return f"Self-trade prevented: would match own order {resting.cl}"
                     plan.append((resting, q))
                     rem -= q
                     if not rem:

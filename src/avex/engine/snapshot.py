@@ -97,6 +97,7 @@ class Snapshots:
         return {
             "format": FORMAT,
             "seq": self.seq,
+            "stats_since": self.stats_since_seq,
             "now": self.now,
             "state": self.state,
             "ends_at": self.ends_at,
@@ -178,4 +179,5 @@ class Snapshots:
         for code, sd in data["stats"].items():
             eng.stats[code].load(sd)
         eng.seq, eng.now, eng.state, eng.ends_at = data["seq"], data["now"], data["state"], data["ends_at"]
+        eng.stats_since_seq = data["stats_since"]
         return eng

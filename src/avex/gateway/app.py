@@ -1,0 +1,94 @@
+"""HTTP + WebSocket on one port (Starlette on uvicorn): the socket on ``/ws`` and ``/``, the pages, health
+and metrics. Handlers only move frames between sockets and sessions; state lives behind the driver."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from avex.gateway.connection import Connection
+from avex.gateway.hub import Hub
+from avex.gateway.session import Session
+
+log = logging.getLogger("avex.gateway")
+
+
+def client_type_of(user_agent: str) -> str:
+    if not user_agent:
+        return "Java/Native Client"
+    if any(k in user_agent for k in ("Mozilla", "Chrome", "Safari")):
+        return "Web Browser"
+    return "Unknown"
+
+
+def _page(name: str) -> str:
+    try:
+        return resources.files("avex.web").joinpath(name).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return "<!doctype html><title>avex</title><p>avex is running.</p>"
+
+
+def build_app(hub: Hub) -> Starlette:
+    async def socket(ws: WebSocket) -> None:
+        await ws.accept()
+        headers = ws.headers
+        user_agent = headers.get("user-agent", "")
+        remote = ws.client.host if ws.client else "unknown"
+
+        async def close(code: int, reason: str) -> None:
+            await ws.close(code, reason[:120])
+
+        conn = Connection(ws.send_text, close, remote, user_agent, client_type_of(user_agent), hub.on_drop)
+        conn.start()
+        hub.connected(conn)
+        session = Session(hub, conn)
+        try:
+            while not conn.closed:
+                message = await ws.receive()
+                kind = message["type"]
+                if kind == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                await session.on_frame(text if text is not None else (message.get("bytes") or b""))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            conn.closed = True
+            hub.disconnected(conn)
+            if conn.writer_task is not None:
+                conn.writer_task.cancel()
+
+    async def trader(request: Request) -> Response:
+        return HTMLResponse(_page("index.html"))
+
+    async def admin(request: Request) -> Response:
+        return HTMLResponse(_page("admin.html"))
+
+    async def ws_plain(request: Request) -> Response:
+        return PlainTextResponse("426 Upgrade Required: connect with a WebSocket", status_code=426,
+                                 headers={"Upgrade": "websocket"})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "seq": hub.engine.seq})
+
+    async def metrics(request: Request) -> Response:
+        return Response(hub.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    routes: list[Any] = [
+        WebSocketRoute("/ws", socket),
+        WebSocketRoute("/", socket),
+        Route("/", trader),
+        Route("/ws", ws_plain),
+        Route("/admin", admin),
+        Route("/admin.html", admin),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,123 @@
+"""One client connection: a bounded outbox and one writer task, whatever the transport.
+
+Frames are queued already encoded. A reply that needs a store read after the commit is queued as a
+future, so the writer keeps the connection's order while the read runs in a thread. A client that falls
+more than 10 000 frames or 16 MiB behind is disconnected (close 1008), checked before a command's frames
+are added so one command's burst always goes whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from avex.domain.timeutil import now_us
+from avex.protocol.codec import encode_text
+
+log = logging.getLogger("avex.gateway")
+
+MAX_QUEUED_FRAMES = 10_000
+MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+
+class Connection:
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int, str], Awaitable[None]],
+        remote_addr: str,
+        user_agent: str,
+        client_type: str,
+        on_drop: Callable[[Connection, str], None] | None = None,
+    ) -> None:
+        self._send = send
+        self._close = close
+        self.remote_addr = remote_addr
+        self.user_agent = user_agent
+        self.client_type = client_type
+        self.on_drop = on_drop
+        self.team: str | None = None
+        self.admin = False
+        self.closed = False
+        self.connected_at = now_us()
+        self.last_activity = self.connected_at
+        self.session_id: int | None = None
+        self._outbox: deque[str | asyncio.Future[list[str]]] = deque()
+        self._bytes = 0
+        self._wake = asyncio.Event()
+        self.writer_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.writer_task = asyncio.get_running_loop().create_task(self._writer())
+
+    # --- queueing ---------------------------------------------------------------------------------------
+    def send_texts(self, texts: Iterable[str]) -> None:
+        if self.closed:
+            return
+        if len(self._outbox) > MAX_QUEUED_FRAMES or self._bytes > MAX_QUEUED_BYTES:
+            self.drop(1008, "outbox limit exceeded")
+            return
+        for text in texts:
+            self._outbox.append(text)
+            self._bytes += len(text)
+        self._wake.set()
+
+    def send_frame(self, frame: dict[str, Any]) -> None:
+        self.send_texts((encode_text(frame),))
+
+    def send_later(self, fut: asyncio.Future[list[str]]) -> None:
+        """Reserve this place in the connection's order for frames that are still being computed."""
+        if self.closed:
+            return
+        self._outbox.append(fut)
+        self._wake.set()
+
+    def drop(self, code: int, reason: str) -> None:
+        """Disconnect (slow reader, throttled login, shutdown, storage failure)."""
+        if self.closed:
+            return
+        self.closed = True
+        log.info("closing connection %s (team %s): %s", self.remote_addr, self.team, reason)
+        self._outbox.clear()
+        self._wake.set()
+        if self.on_drop is not None:
+            self.on_drop(self, reason)
+        asyncio.get_running_loop().create_task(self._safe_close(code, reason))
+
+    async def _safe_close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):  # the peer may be gone already
+            await self._close(code, reason)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait until everything queued has been written (shutdown)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._outbox and not self.closed and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+
+    # --- the writer -------------------------------------------------------------------------------------
+    async def _writer(self) -> None:
+        outbox = self._outbox
+        try:
+            while not self.closed:
+                if not outbox:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                item = outbox.popleft()
+                if isinstance(item, str):
+                    self._bytes -= len(item)
+                    await self._send(item)
+                else:
+                    for text in await item:
+                        if self.closed:
+                            return
+                        await self._send(text)
+        except Exception as exc:  # the peer went away mid-write
+            if not self.closed:
+                self.closed = True
+                if self.on_drop is not None:
+                    self.on_drop(self, f"write failed: {exc!r}")

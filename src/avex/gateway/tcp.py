@@ -1,0 +1,72 @@
+"""Raw TCP, newline-delimited JSON (PROTOCOL.md §1.5): same sessions and messages as the WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from avex.gateway.connection import Connection
+from avex.gateway.hub import Hub
+from avex.gateway.session import Session
+
+
+def _keepalive(writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+async def serve_tcp(hub: Hub, host: str, port: int) -> asyncio.Server:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _keepalive(writer)
+        peer = writer.get_extra_info("peername")
+        remote = peer[0] if peer else "unknown"
+
+        async def send(text: str) -> None:
+            writer.write(text.encode() + b"\n")
+            await writer.drain()
+
+        async def close(code: int, reason: str) -> None:
+            writer.close()
+
+        conn = Connection(send, close, remote, "", "TCP", hub.on_drop)
+        conn.start()
+        hub.connected(conn)
+        session = Session(hub, conn)
+        limit = hub.max_message_bytes
+        try:
+            while not conn.closed:
+                try:
+                    line = await reader.readuntil(b"\n")
+                except asyncio.IncompleteReadError as exc:
+                    if not exc.partial.strip():
+                        break
+                    line = exc.partial
+                except asyncio.LimitOverrunError:
+                    conn.drop(1009, "line over the size limit")
+                    break
+                if len(line) > limit + 2:
+                    conn.drop(1009, "line over the size limit")
+                    break
+                text = line.rstrip(b"\r\n")
+                if not text.strip():
+                    continue  # blank lines are ignored on TCP
+                try:
+                    decoded = text.decode("utf-8")
+                except UnicodeDecodeError:
+                    decoded = text  # type: ignore[assignment]  # the codec reports invalid UTF-8
+                await session.on_frame(decoded if isinstance(decoded, str) else decoded.decode("utf-8", "replace"))
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            conn.closed = True
+            hub.disconnected(conn)
+            if conn.writer_task is not None:
+                conn.writer_task.cancel()
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port, limit=hub.max_message_bytes + 2)

@@ -1,0 +1,1 @@
+"""Opening a database: SQLite files and PostgreSQL URLs behind one SQLAlchemy engine."""

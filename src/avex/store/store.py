@@ -1,0 +1,278 @@
+"""The Store: one database (SQLite file or PostgreSQL) holding a tournament's journal and query tables.
+
+``open_store`` opens (creating and migrating as needed). The single writer (the driver) calls
+``write_batch`` with each batch of applied commands and ``save_snapshot`` now and then; startup uses
+``init`` / ``meta`` and recovery (``avex.store.recovery``) reads ``latest_snapshot`` and ``journal_after``.
+Every method borrows a pooled connection for its own transaction, so the gateway may record sessions and a
+``HistoryReader`` may read from other threads while the writer writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Engine, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from avex.domain.timeutil import now_us
+from avex.engine.commands import Command
+from avex.engine.events import Event
+from avex.engine.outcome import Applied
+from avex.store import codec, schema
+from avex.store.backend.db import WRITE, describe, head_revision, open_engine
+from avex.store.errors import StoreError, first_line
+from avex.store.reader import HistoryReader
+from avex.store.writer import BatchWriter, derive_genesis_rows
+
+SNAPSHOTS_KEPT = 3  # older snapshots are only a fallback; the journal itself is kept for ever
+
+
+def open_store(url_or_path: str = "avex.db") -> Store:
+    """Open the database at a path (SQLite, created if missing) or a ``postgresql://`` URL.
+
+    Raises StoreError with one line naming the database when it cannot be reached, created or migrated.
+    """
+    engine, url = open_engine(url_or_path)
+    return Store(engine, describe(url))
+
+
+class Store:
+    def __init__(self, engine: Engine, name: str) -> None:
+        self._engine = engine
+        self._write_engine = engine.execution_options(**WRITE)
+        self.name = name
+        """The database as error messages name it (file path, or URL without password)."""
+        self._writer = BatchWriter(engine)
+        self._next_seq = self.last_seq() + 1
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reader(self) -> HistoryReader:
+        """A history reader on this database (safe to use from another thread than the writer)."""
+        return HistoryReader(self._engine)
+
+    def _fail(self, what: str, exc: BaseException) -> StoreError:
+        return StoreError(f"{what} ({self.name}): {first_line(exc)}")
+
+    # --- tournament ---------------------------------------------------------------------------------------
+    def meta(self) -> tuple[str, str] | None:
+        """The stored tournament ``(canonical JSON, SHA-256)``, or None for a new database."""
+        m = schema.meta
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(select(m.c.tournament_json, m.c.tournament_hash)).first()
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot read the tournament", exc) from exc
+        return None if row is None else (row[0], row[1])
+
+    def init(
+        self,
+        tournament_json: str,
+        tournament_hash: str,
+        genesis: Sequence[Event],
+        time_us: int | None = None,
+    ) -> None:
+        """Initialise a new database, in one transaction: the tournament (meta) and the engine's initial
+        state, ``Engine(tournament).genesis_events()``: the teams (with token hashes) and an ``INITIAL``
+        ledger row (seq 0) with its account total for every non-zero starting amount. The engine starts
+        from the tournament without a command, so this is what makes ledger sums equal account totals and
+        the engine's balances from the first command on. StoreError if the database is not new.
+        """
+        time = now_us() if time_us is None else time_us
+        rows = derive_genesis_rows(genesis, time)
+        try:
+            with self._write_engine.begin() as conn:
+                if conn.execute(select(schema.meta.c.id)).first() is not None:
+                    raise StoreError(f"the database {self.name} already holds a tournament")
+                if conn.execute(select(schema.journal.c.seq).limit(1)).first() is not None:
+                    raise StoreError(f"the database {self.name} has a journal but no tournament")
+                conn.execute(insert(schema.meta), {
+                    "id": 1, "tournament_json": tournament_json, "tournament_hash": tournament_hash,
+                    "created_at": time, "schema_version": head_revision(),
+                })
+                self._writer.write_rows(conn, rows)
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot initialise the database", exc) from exc
+
+    # --- the writer ---------------------------------------------------------------------------------------
+    def last_seq(self) -> int:
+        """The newest committed ``seq`` (0 before any command)."""
+        try:
+            with self._engine.connect() as conn:
+                return conn.execute(select(func.max(schema.journal.c.seq))).scalar() or 0
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot read the journal", exc) from exc
+
+    def write_batch(self, batch: Sequence[Applied]) -> None:
+        """Commit a batch of applied commands in one transaction: journal, journal_team and the query
+        tables. The seqs must follow the last committed one without a gap. On any error nothing of the
+        batch is stored and StoreError is raised (the server must stop: the engine is ahead of the disk)."""
+        if not batch:
+            return
+        first = batch[0].seq
+        for i, applied in enumerate(batch):
+            if applied.seq != self._next_seq + i:
+                expected = self._next_seq + i
+                raise StoreError(
+                    f"batch out of sequence: expected seq {expected}, got {applied.seq} ({self.name})"
+                )
+        try:
+            self._writer.write(batch)
+        except SQLAlchemyError as exc:
+            raise self._fail(f"cannot write commands {first}-{batch[-1].seq}", exc) from exc
+        self._next_seq = batch[-1].seq + 1
+
+    # --- snapshots and the journal (recovery) -------------------------------------------------------------
+    def save_snapshot(self, seq: int, data: dict[str, Any], time_us: int | None = None) -> None:
+        """Store an engine export taken after command ``seq`` (which must be committed); keeps the newest
+        few snapshots."""
+        blob = codec.encode(data)  # outside the transaction: a big export should not hold the write lock
+        s = schema.snapshots
+        try:
+            with self._write_engine.begin() as conn:
+                last = conn.execute(select(func.max(schema.journal.c.seq))).scalar() or 0
+                if seq > last:
+                    raise StoreError(
+                        f"snapshot at seq {seq} is ahead of the committed journal (seq {last}) ({self.name})"
+                    )
+                created = now_us() if time_us is None else time_us
+                # A second snapshot at the same seq replaces the first (recovery re-saves after it applies
+                # token changes made with `avex token`).
+                conn.execute(delete(s).where(s.c.seq == seq))
+                conn.execute(insert(s), {"seq": seq, "created_at": created, "data": blob})
+                keep_from = conn.execute(
+                    select(s.c.seq).order_by(s.c.seq.desc()).offset(SNAPSHOTS_KEPT - 1).limit(1)
+                ).scalar()
+                if keep_from is not None:
+                    conn.execute(delete(s).where(s.c.seq < keep_from))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"cannot save the snapshot at seq {seq}", exc) from exc
+
+    def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
+        s = schema.snapshots
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(select(s.c.seq, s.c.data).order_by(s.c.seq.desc()).limit(1)).first()
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot read the snapshot", exc) from exc
+        return None if row is None else (row[0], codec.decode_plain(row[1]))
+
+    def journal_after(self, seq: int) -> Iterator[tuple[int, int, Command, list[Event]]]:
+        """Every journaled command after ``seq`` as ``(seq, time, command, events)``, in seq order, decoded
+        as they stream (the journal may be far bigger than memory)."""
+        j = schema.journal
+        stmt = select(j.c.seq, j.c.time, j.c.command, j.c.events).where(j.c.seq > seq).order_by(j.c.seq)
+        decode_command, decode_events = codec.decode_command, codec.decode_events
+        try:
+            with self._engine.connect() as conn:
+                for s, time, cmd, events in conn.execution_options(yield_per=1000).execute(stmt):
+                    yield s, time, decode_command(cmd), decode_events(events)
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot read the journal", exc) from exc
+
+    # --- balances -----------------------------------------------------------------------------------------
+    def ledger_sums(self) -> dict[tuple[str, str], int]:
+        """Σ delta per (team, asset) over the whole ledger (a full scan)."""
+        g = schema.ledger
+        # CAST: PostgreSQL's SUM(bigint) is numeric, which psycopg would return as Decimal.
+        total = cast(func.sum(g.c.delta), BigInteger)
+        stmt = select(g.c.team, g.c.asset, total).group_by(g.c.team, g.c.asset)
+        return self._pairs(stmt, "cannot sum the ledger")
+
+    def account_totals(self) -> dict[tuple[str, str], int]:
+        a = schema.accounts
+        return self._pairs(select(a.c.team, a.c.asset, a.c.total), "cannot read the accounts")
+
+    def _pairs(self, stmt: Any, what: str) -> dict[tuple[str, str], int]:
+        try:
+            with self._engine.connect() as conn:
+                return {(team, asset): int(total) for team, asset, total in conn.execute(stmt)}
+        except SQLAlchemyError as exc:
+            raise self._fail(what, exc) from exc
+
+    # --- tokens (`avex token`, run with the server stopped) -----------------------------------------------
+    def token_hashes(self) -> dict[str, str]:
+        """team -> stored token hash (the database is the authority after `avex token`)."""
+        t = schema.teams
+        try:
+            with self._engine.connect() as conn:
+                return dict(conn.execute(select(t.c.name, t.c.token_hash)).all())
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot read the teams", exc) from exc
+
+    def set_token_hash(self, team: str, new_hash: str) -> None:
+        """Replace a team's token hash. StoreError if the team is unknown or the hash belongs to another."""
+        t = schema.teams
+        try:
+            with self._write_engine.begin() as conn:
+                result = conn.execute(update(t).where(t.c.name == team).values(token_hash=new_hash))
+                if result.rowcount == 0:
+                    raise StoreError(f"no team named {team!r} in {self.name}")
+        except IntegrityError as exc:
+            raise StoreError(f"that token is already used by another team ({self.name})") from exc
+        except SQLAlchemyError as exc:
+            raise self._fail(f"cannot set the token of {team!r}", exc) from exc
+
+    # --- sessions (the gateway, asynchronously; never journaled) ------------------------------------------
+    def open_session(
+        self, team: str, remote_addr: str, user_agent: str | None, client_type: str, connected_at: int
+    ) -> int:
+        """Record a logged-in connection; returns its session id."""
+        try:
+            with self._write_engine.begin() as conn:
+                result = conn.execute(insert(schema.sessions), {
+                    "team": team, "remote_addr": remote_addr, "user_agent": user_agent,
+                    "client_type": client_type, "connected_at": connected_at, "last_activity": connected_at,
+                })
+                return int(result.inserted_primary_key[0])
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot record the session", exc) from exc
+
+    def touch_sessions(self, last_activity: dict[int, int]) -> None:
+        """Update the last-activity time of several sessions at once (session id -> epoch µs)."""
+        if not last_activity:
+            return
+        s = schema.sessions
+        stmt = update(s).where(s.c.id == bindparam("k_id"))
+        rows = [{"k_id": k, "last_activity": v} for k, v in last_activity.items()]
+        try:
+            with self._write_engine.begin() as conn:
+                conn.execute(stmt, rows)
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot update sessions", exc) from exc
+
+    def close_session(self, session_id: int, disconnected_at: int, last_activity: int) -> None:
+        s = schema.sessions
+        stmt = update(s).where(s.c.id == session_id).values(
+            disconnected_at=disconnected_at, last_activity=last_activity
+        )
+        try:
+            with self._write_engine.begin() as conn:
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot close the session", exc) from exc
+
+    def close_open_sessions(self) -> int:
+        """Mark sessions a previous run left open (it stopped without closing them) as disconnected at
+        their last activity, the last time they were known alive; returns how many there were."""
+        s = schema.sessions
+        stmt = update(s).where(s.c.disconnected_at.is_(None)).values(disconnected_at=s.c.last_activity)
+        try:
+            with self._write_engine.begin() as conn:
+                return conn.execute(stmt).rowcount
+        except SQLAlchemyError as exc:
+            raise self._fail("cannot close old sessions", exc) from exc
