@@ -44,7 +44,7 @@ class BatchStore(Protocol):
 
 
 # A query runs between commands on the engine at time ``now`` and returns a callback to run at release
-# (after the commit of its batch), or None.
+# (after the commit of its batch), or None, or a Command to apply right there (checks in engine order).
 Query = Callable[[Engine, int], Callable[[], Any] | None]
 
 
@@ -136,7 +136,13 @@ class Driver:
                 released.append((item, outcome))
             else:
                 assert item.query is not None
-                released.append((item, item.query(engine, now)))
+                result = item.query(engine, now)
+                if isinstance(result, Command):
+                    # a request whose checks needed engine state (teamName) turned into a command
+                    result = engine.apply(result, now)
+                    if isinstance(result, Applied):
+                        applied.append(result)
+                released.append((item, result))
         if applied:
             try:
                 await asyncio.to_thread(self.store.write_batch, applied)

@@ -7,7 +7,7 @@ fraction, otherwise at most two decimals.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 
 _CENT = Decimal("0.01")
 
@@ -22,7 +22,10 @@ def to_cents(value: Decimal | int | str) -> int:
         dec = value if isinstance(value, Decimal) else Decimal(value)
         if not dec.is_finite():
             raise MoneyError(f"not a finite amount: {value!r}")
-        return int((dec * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        # exact: scaling by 100 only moves the exponent, and the context is wide enough for any literal
+        with localcontext() as ctx:
+            ctx.prec = max(28, len(dec.as_tuple().digits) + 4)
+            return int(dec.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     except InvalidOperation as exc:
         raise MoneyError(f"not an amount: {value!r}") from exc
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US_PER_S = 1_000_000
 
@@ -20,7 +22,7 @@ class TimestampError(ValueError):
 
 def parse_rfc3339(text: str) -> int:
     """Parse RFC 3339 text into epoch microseconds; fractions beyond 6 digits are truncated."""
-    m = _RFC3339.match(text) if isinstance(text, str) else None
+    m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise TimestampError(f"not an RFC 3339 timestamp: {text!r}")
     year, month, day, hour, minute, second, frac, zone = m.groups()
@@ -37,7 +39,10 @@ def parse_rfc3339(text: str) -> int:
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
     except ValueError as exc:
         raise TimestampError(f"not a valid date or time: {text!r}") from exc
-    utc = (local - offset).replace(tzinfo=UTC)
+    try:
+        utc = (local - offset).replace(tzinfo=UTC)
+    except OverflowError as exc:
+        raise TimestampError(f"out of range: {text!r}") from exc
     delta = utc - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * US_PER_S + delta.microseconds
 

@@ -10,7 +10,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from avex.gateway.connection import Connection
@@ -90,5 +91,6 @@ def build_app(hub: Hub) -> Starlette:
         Route("/admin.html", admin),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        Mount("/static", StaticFiles(packages=[("avex.web", "static")], check_dir=False), name="static"),
     ]
     return Starlette(routes=routes)

@@ -68,6 +68,12 @@ def dispatch(hub: Hub, conn: Connection, req: Any) -> None:
     hub.driver.query(conn, lambda engine, now: handler(hub, conn, req, engine, now))
 
 
+def answer(hub: Hub, conn: Connection, req: Any, engine: Engine, now: int) -> Any:
+    """Answer a read already inside the driver (between commands); returns its release callback."""
+    handler = _HANDLERS.get(type(req))
+    return None if handler is None else handler(hub, conn, req, engine, now)
+
+
 # --- team reads -------------------------------------------------------------------------------------------
 def _inventory(hub: Hub, conn: Connection, req: Q.GetInventory, engine: Engine, now: int) -> Any:
     acct = engine.account(req.team)

@@ -33,6 +33,12 @@ _BINARY = WireError(INVALID_MESSAGE, "Message processing failed: binary frames a
 _MUST_LOGIN = WireError(AUTH_FAILED, "Must login first")
 _ADMIN_ONLY = WireError(AUTH_FAILED, "Admin access required")
 _SHUTTING_DOWN = WireError(SERVICE_UNAVAILABLE, "Server is shutting down")
+# admin messages with a teamName checked in engine order, and the refusals that come before that check
+_TEAM_CHECKED = frozenset({
+    "ADD_INVENTORY", "UPDATE_TEAM", "UPDATE_TEAM_MEMBERS", "RESET_TEAM_BALANCE", "RESET_TEAM_INVENTORY",
+    "RESET_TEAM_PRODUCTION", "ADMIN_CANCEL_ORDER", "ADMIN_CREATE_ORDER", "GET_TEAM_ACTIVITY",
+})
+_BEFORE_TEAM_CHECK = frozenset({"TeamName is required", "Order ID is required"})
 
 
 class Session:
@@ -92,6 +98,9 @@ class Session:
         if hub.shutting_down and msg_type != "LOGIN":
             self.error(_SHUTTING_DOWN)
             return
+        if msg_type in _TEAM_CHECKED:
+            self._admin_in_engine_order(parser, fields)
+            return
         result = parser(fields, conn.team or "", hub.tournament, now_us())
         if isinstance(result, WireError):
             self.error(result)
@@ -102,6 +111,30 @@ class Session:
             await self.login(result)
         else:
             reads.dispatch(hub, conn, result)
+
+    def _admin_in_engine_order(self, parser: Any, fields: dict[str, Any]) -> None:
+        """Admin messages naming a team: `Team not found` is checked in engine order (§3.4, §4.11), after the
+        field types and `TeamName is required` but before the message's own checks."""
+        conn, hub = self.conn, self.hub
+        admin = conn.team or ""
+
+        def at_engine(engine: Engine, now: int) -> Any:
+            result = parser(fields, admin, hub.tournament, now)
+            name = fields.get("teamname")
+            if (
+                isinstance(name, str) and name and engine.account(name) is None
+                and not (isinstance(result, WireError) and result.reason in _BEFORE_TEAM_CHECK)
+                and not (isinstance(result, WireError) and result.reason.endswith("message format"))
+            ):
+                result = WireError(INVALID_MESSAGE, f"Team not found: {name}")
+            if isinstance(result, WireError):
+                frame = error_frame(result.code, result.reason, result.cl)
+                return lambda: conn.send_frame(frame)
+            if isinstance(result, Command):
+                return result
+            return reads.answer(hub, conn, result, engine, now)
+
+        hub.driver.query(conn, at_engine)
 
     # --- LOGIN (§4.2): rows 3-5 in engine order, then join the fan-out at LOGIN_OK's seq ------------------
     async def login(self, req: Q.Login) -> None:

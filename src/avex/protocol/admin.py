@@ -8,6 +8,7 @@ and relays are ``Query`` values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -50,7 +51,7 @@ from avex.protocol.queries import (
     UpdateAllRecipes,
     token_hash,
 )
-from avex.protocol.requests import DEBUG_MODES, MAX_ORDER_QTY, OrderBody, Result, check_order_fields
+from avex.protocol.requests import DEBUG_MODES, MAX_ORDER_QTY, OrderBody, Parser, Result, check_order_fields
 
 __all__ = [
     "EXPORT_DATA_TYPES",
@@ -125,7 +126,7 @@ class _TeamFields(msgspec.Struct, gc=False):
     teamname: str | None = None
 
 
-def _team_only(msg_type: str, make: Any) -> Any:
+def _team_only(msg_type: str, make: Callable[..., Result]) -> Parser:
     """A parser for a message whose only field is the required ``teamName``."""
     fmt = format_error(msg_type)
 
@@ -138,7 +139,7 @@ def _team_only(msg_type: str, make: Any) -> Any:
         return make(admin=admin, team=f.teamname)
 
     parse.__name__ = parse.__qualname__ = f"parse_{msg_type.lower()}"
-    parse.__doc__ = f"{msg_type}: teamName required → ``{make.__name__}``."
+    parse.__doc__ = f"{msg_type}: teamName required → ``{getattr(make, '__name__', make)}``."
     return parse
 
 
@@ -300,9 +301,7 @@ class _ControlFields(msgspec.Struct, gc=False):
     endsat: str | None = None
 
 
-def parse_admin_tournament_control(
-    fields: Fields, admin: str, tournament: Tournament, now_us: int = 0
-) -> Result:
+def parse_admin_tournament_control(fields: Fields, admin: str, tournament: Tournament, now_us: int) -> Result:
     """§4.12 → ``TournamentControl``; ``endsAt`` must be after ``now_us`` (the gateway's clock)."""
     f = _fields(fields, _ControlFields)
     if f is None:

@@ -119,7 +119,7 @@ def parse_order(fields: dict[str, Any], team: str, tournament: Tournament, now_u
     cl = f.clordid
     if not cl:
         return _CL_REQUIRED
-    if len(cl) >= MAX_CLORDID_CHARS:
+    if len(cl) > MAX_CLORDID_CHARS:
         return _CL_TOO_LONG
     checked = check_order_fields(f, tournament, cl)
     if type(checked) is WireError:
