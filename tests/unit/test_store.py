@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -436,6 +437,35 @@ class StoreContract:
         ]
         assert [a.action for a in r.team_activity("beta", limit=2)] == ["ORDER", "PRODUCTION"]
         assert [a.seq for a in r.team_activity("beta", upto_seq=4)] == [4, 2, 2]
+
+    def test_reader_on_another_thread_while_the_writer_writes(self, store: Store) -> None:
+        t = small_tournament()
+        engine = init_store(store, t)
+        applied = list(workload(engine, t, 600, seed=11))
+        reader = store.reader()
+        errors: list[BaseException] = []
+        seen: list[int] = []
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                while not done.is_set():
+                    got = reader.events_for_team("alpha", 0, 10_000)
+                    seqs = [s for s, *_ in got]
+                    assert seqs == sorted(seqs)
+                    seen.append(len(seqs))
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        try:
+            write_in_batches(store, applied, 20)
+        finally:
+            done.set()
+            thread.join()
+        assert errors == []
+        assert seen and seen == sorted(seen)  # the reader only ever saw the journal grow
 
     # --- with the real engine ------------------------------------------------------------------------------
     def test_engine_workload_tables_match_the_engine(self, store: Store) -> None:
