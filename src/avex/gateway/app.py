@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from avex.gateway.connection import Connection
+from avex.gateway.http_api import api_routes
 from avex.gateway.hub import Hub
 from avex.gateway.session import Session
 
@@ -91,6 +92,7 @@ def build_app(hub: Hub) -> Starlette:
         Route("/admin.html", admin),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        *api_routes(hub),
         Mount("/static", StaticFiles(packages=[("avex.web", "static")], check_dir=False), name="static"),
     ]
     return Starlette(routes=routes)

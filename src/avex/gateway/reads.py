@@ -283,3 +283,6 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
 def register(query_type: type, handler: Callable[..., Any]) -> None:
     """Admin history reads (exports, historical orders, activity) plug in here."""
     _HANDLERS[query_type] = handler
+
+
+import avex.admin.reads  # noqa: E402, F401  (registers EXPORT_DATA, REQUEST_HISTORICAL_ORDERS, GET_TEAM_ACTIVITY)
