@@ -112,7 +112,7 @@ class Router:
             if not conns:
                 continue
             texts = None
-            for conn in conns:
+            for conn in tuple(conns):  # a copy: send_texts may drop a slow reader, which leaves the set
                 if conn in special:
                     continue
                 if texts is None:
@@ -120,7 +120,7 @@ class Router:
                 conn.send_texts(texts)
         if r.all:
             all_texts = enc(r.all)
-            for conn in self.logged_in:
+            for conn in tuple(self.logged_in):
                 if conn not in special and conn.team not in r.team:
                     conn.send_texts(all_texts)
         for conn in special:
@@ -158,7 +158,7 @@ class Router:
             self._pending_tickers.discard(product)
             self._last_ticker[product] = loop_time
             text = encode_text(self.ticker(product, stamp))
-            for conn in self.logged_in:
+            for conn in tuple(self.logged_in):
                 conn.send_texts((text,))
         for product in list(self._pending_books):
             if loop_time - self._last_book.get(product, 0.0) < PUSH_WINDOW_S:
@@ -168,7 +168,7 @@ class Router:
             self._last_book[product] = loop_time
             if self.admins:
                 text = encode_text(self.book_frame(product, None))
-                for conn in self.admins:
+                for conn in tuple(self.admins):
                     conn.send_texts((text,))
         if due_later and self._flush_handle is None:
             loop = asyncio.get_running_loop()

@@ -24,6 +24,16 @@ MAX_QUEUED_FRAMES = 10_000
 MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
 
+class _CloseMark:
+    """An outbox entry: close the connection once the frames queued before it have been written."""
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
 class Connection:
     def __init__(
         self,
@@ -43,10 +53,12 @@ class Connection:
         self.team: str | None = None
         self.admin = False
         self.closed = False
+        self.closing = False
+        """Set by ``close_after_flush``: no further frame of this connection is handled."""
         self.connected_at = now_us()
         self.last_activity = self.connected_at
         self.session_id: int | None = None
-        self._outbox: deque[str | asyncio.Future[list[str]]] = deque()
+        self._outbox: deque[str | asyncio.Future[list[str]] | _CloseMark] = deque()
         self._bytes = 0
         self._wake = asyncio.Event()
         self.writer_task: asyncio.Task[None] | None = None
@@ -74,6 +86,15 @@ class Connection:
         if self.closed:
             return
         self._outbox.append(fut)
+        self._wake.set()
+
+    def close_after_flush(self, code: int, reason: str) -> None:
+        """Close after the frames already queued are written (a refusal the client must still read, e.g. the
+        throttled LOGIN's ERROR, §4.2 row 3)."""
+        if self.closed or self.closing:
+            return
+        self.closing = True
+        self._outbox.append(_CloseMark(code, reason))
         self._wake.set()
 
     def drop(self, code: int, reason: str) -> None:
@@ -111,6 +132,9 @@ class Connection:
                 if isinstance(item, str):
                     self._bytes -= len(item)
                     await self._send(item)
+                elif isinstance(item, _CloseMark):
+                    self.drop(item.code, item.reason)
+                    return
                 else:
                     for text in await item:
                         if self.closed:

@@ -55,15 +55,20 @@ class Session:
     def error(self, err: WireError) -> None:
         self.conn.send_frame(error_frame(err.code, err.reason, err.cl))
 
-    async def on_frame(self, data: str | bytes) -> None:
-        """Handle one frame; returns once the next frame may be read (LOGIN is a barrier)."""
+    async def on_frame(self, data: str | bytes, *, text_bytes: bool = False) -> None:
+        """Handle one frame; returns once the next frame may be read (LOGIN is a barrier).
+
+        ``bytes`` are a binary frame, unless ``text_bytes`` (a TCP line, not yet decoded: invalid UTF-8 is then
+        reported as invalid JSON, §1.4 step 4)."""
         conn = self.conn
+        if conn.closing:
+            return  # closing after a refusal (§4.2 row 3): nothing more is handled
         conn.last_activity = now_us()
         if not self.messages.take():
             if self.rate_notice.allow():
                 self.error(WireError(RATE_LIMIT_EXCEEDED, "Too many messages per second"))
             return
-        if isinstance(data, bytes):
+        if isinstance(data, bytes) and not text_bytes:
             self.error(_BINARY)
             return
         fields = decode_frame(data)
@@ -165,7 +170,7 @@ class Session:
         if found is None:
             if hub.login_failures.blocked(conn.remote_addr):
                 self.error(WireError(AUTH_FAILED, "Too many failed login attempts"))
-                conn.drop(1008, "too many failed login attempts")
+                conn.close_after_flush(1008, "too many failed login attempts")
                 return
             hub.login_failures.record(conn.remote_addr)
             self.error(WireError(AUTH_FAILED, "Invalid token"))

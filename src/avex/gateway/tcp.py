@@ -55,11 +55,7 @@ async def serve_tcp(hub: Hub, host: str, port: int) -> asyncio.Server:
                 text = line.rstrip(b"\r\n")
                 if not text.strip():
                     continue  # blank lines are ignored on TCP
-                try:
-                    decoded = text.decode("utf-8")
-                except UnicodeDecodeError:
-                    decoded = text  # type: ignore[assignment]  # the codec reports invalid UTF-8
-                await session.on_frame(decoded if isinstance(decoded, str) else decoded.decode("utf-8", "replace"))
+                await session.on_frame(text, text_bytes=True)  # the codec reports invalid UTF-8
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
