@@ -176,15 +176,15 @@ class Driver:
         rel = self.releaser
         for item, result in released:
             requester = None if item is None else item.requester
-            if isinstance(result, Applied):
-                rel.publish(result, requester)
-            elif isinstance(result, Refused):
-                rel.refused(requester, result)
-            elif result is not None:
-                try:
+            try:
+                if isinstance(result, Applied):
+                    rel.publish(result, requester)
+                elif isinstance(result, Refused):
+                    rel.refused(requester, result)
+                elif result is not None:
                     result()
-                except Exception:  # a broken reply must not stop the exchange
-                    log.exception("query reply failed")
+            except Exception:  # one broken delivery must not stop the exchange; the commit already happened
+                log.exception("releasing a result failed")
 
     async def snapshot(self) -> None:
         """Save the engine state (between batches, so it is exactly the committed state)."""

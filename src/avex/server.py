@@ -8,8 +8,11 @@ import contextlib
 import dataclasses
 import json
 import logging
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,6 @@ from avex.config import (
     tournament_to_dict,
 )
 from avex.domain.catalogue import Tournament
-from avex.domain.timeutil import now_us
 from avex.driver import StorageFailed
 from avex.engine.engine import Engine
 from avex.gateway.app import build_app
@@ -130,6 +132,19 @@ class _Server(uvicorn.Server):
         await graceful_stop(self.hub)
         await super().shutdown(sockets)
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Like uvicorn's, but a handled SIGTERM/SIGINT ends in a clean exit 0 instead of being re-raised."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
 
 async def graceful_stop(hub: Hub) -> None:
     if hub.shutting_down:
@@ -165,14 +180,15 @@ def print_banner(opts: ServeOptions, tournament: Tournament, engine: Engine, dem
             print(f"  {team.token:<24} {team.name}", flush=True)
 
 
-async def run_server(opts: ServeOptions, store: Any, tournament: Tournament, engine: Engine) -> int:
+async def run_server(
+    opts: ServeOptions, store: Any, tournament: Tournament, engine: Engine, sock: socket.socket
+) -> int:
     hub = Hub(
         tournament, engine, store, login_failures_per_minute=opts.login_failures_per_minute,
         max_message_bytes=opts.max_message_bytes,
     )
     with contextlib.suppress(Exception):
         await asyncio.to_thread(store.close_open_sessions)
-    sock = bind(opts.host, opts.port)
     tcp_server = None
     if opts.tcp_port:
         try:
@@ -199,6 +215,17 @@ async def run_server(opts: ServeOptions, store: Any, tournament: Tournament, eng
 
     hub.driver.on_failure = on_failure
     driver_task = asyncio.create_task(hub.driver.run())
+
+    def driver_ended(task: asyncio.Task[None]) -> None:
+        # the exchange cannot run without its driver: any unexpected end stops the server (clients get 1011)
+        if not task.cancelled() and task.exception() is not None and not failure:
+            log.critical("the driver stopped: %r", task.exception())
+            failure.append(task.exception())  # type: ignore[arg-type]
+            for conn in list(hub.connections):
+                conn.drop(1011, "internal error")
+            server.should_exit = True
+
+    driver_task.add_done_callback(driver_ended)
     interval = float(tournament.market.ticker_interval_s)
     ticker_task = asyncio.create_task(hub.router.periodic_tickers(interval)) if interval > 0 else None
     try:
@@ -220,13 +247,18 @@ async def run_server(opts: ServeOptions, store: Any, tournament: Tournament, eng
 
 def serve(opts: ServeOptions) -> int:
     logging.basicConfig(level=opts.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine, not news
     try:
         store, tournament, engine, demo = open_tournament(opts)
     except StartupError as exc:
         print(f"avex: {exc}", file=sys.stderr)
         return 2
-    started = now_us()
-    del started
+    try:
+        sock = bind(opts.host, opts.port)
+    except StartupError as exc:
+        store.close()
+        print(f"avex: {exc}", file=sys.stderr)
+        return 2
     print_banner(opts, tournament, engine, demo)
     try:
         import uvloop
@@ -235,7 +267,7 @@ def serve(opts: ServeOptions) -> int:
     except ImportError:  # uvloop is optional on platforms without it
         runner = asyncio.run
     try:
-        return runner(run_server(opts, store, tournament, engine))
+        return runner(run_server(opts, store, tournament, engine, sock))
     except StartupError as exc:
         print(f"avex: {exc}", file=sys.stderr)
         return 2
