@@ -51,11 +51,11 @@ class Snapshots:
                     "house": a.house,
                     "members": a.members,
                     "ib": a.initial_balance,
-                    "ii": a.initial_inventory,
+                    "ii": a.initial_inventory[:],  # copies: the live lists keep changing
                     "cash": a.cash,
                     "cres": a.cash_reserved,
-                    "goods": a.goods,
-                    "gres": a.goods_reserved,
+                    "goods": a.goods[:],
+                    "gres": a.goods_reserved[:],
                     "lp": a.last_production,
                     "closed": {cl: st for cl, st in a.orders.items() if isinstance(st, str)},
                 }
