@@ -21,7 +21,7 @@ from avex.domain.timeutil import format_ms
 from avex.engine.engine import Engine
 from avex.engine.events import BucketsRefilled
 from avex.engine.outcome import Applied, Refused
-from avex.protocol.codec import encode_text
+from avex.protocol.codec import encode
 from avex.render import order_book_frame, order_summary, render, ticker_frame
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Router:
                 key = id(f)
                 text = cache.get(key)
                 if text is None:
-                    text = cache[key] = encode_text(f)
+                    text = cache[key] = encode(f)
                 out.append(text)
             return out
 
@@ -157,7 +157,7 @@ class Router:
                 continue
             self._pending_tickers.discard(product)
             self._last_ticker[product] = loop_time
-            text = encode_text(self.ticker(product, stamp))
+            text = encode(self.ticker(product, stamp))
             for conn in tuple(self.logged_in):
                 conn.send_texts((text,))
         for product in list(self._pending_books):
@@ -167,7 +167,7 @@ class Router:
             self._pending_books.discard(product)
             self._last_book[product] = loop_time
             if self.admins:
-                text = encode_text(self.book_frame(product, None))
+                text = encode(self.book_frame(product, None))
                 for conn in tuple(self.admins):
                     conn.send_texts((text,))
         if due_later and self._flush_handle is None:
@@ -206,6 +206,6 @@ class Router:
             while self.driver is not None and not self.driver.idle:
                 await asyncio.sleep(0.005)
             stamp = format_ms(max(self.engine.now, int(time.time() * 1e6)))
-            texts = [encode_text(self.ticker(p, stamp)) for p in self.tradable]
+            texts = [encode(self.ticker(p, stamp)) for p in self.tradable]
             for conn in list(self.logged_in):
                 conn.send_texts(texts)

@@ -33,6 +33,7 @@ from avex.engine.engine import Engine
 from avex.gateway.app import build_app
 from avex.gateway.hub import Hub
 from avex.gateway.tcp import serve_tcp
+from avex.gateway.wsproto import BatchingWebSocketProtocol
 from avex.store.errors import StoreError
 from avex.store.recovery import recover
 from avex.store.store import open_store
@@ -197,7 +198,7 @@ async def run_server(
             sock.close()
             raise StartupError(f"cannot listen on {opts.host}:{opts.tcp_port} (TCP): {exc.strerror or exc}") from exc
     config = uvicorn.Config(
-        build_app(hub), log_level=opts.log_level, ws="websockets", http="httptools", loop="none",
+        build_app(hub), log_level=opts.log_level, ws=BatchingWebSocketProtocol, http="httptools", loop="none",
         ws_max_size=opts.max_message_bytes, ws_ping_interval=20.0, ws_ping_timeout=20.0,
         ws_per_message_deflate=opts.permessage_deflate, lifespan="off", access_log=False,
         forwarded_allow_ips=opts.forwarded_allow_ips, proxy_headers=opts.forwarded_allow_ips is not None,

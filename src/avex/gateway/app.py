@@ -18,6 +18,7 @@ from avex.gateway.connection import Connection
 from avex.gateway.http_api import api_routes
 from avex.gateway.hub import Hub
 from avex.gateway.session import Session
+from avex.gateway.wsproto import SEND_MANY
 
 log = logging.getLogger("avex.gateway")
 
@@ -47,7 +48,12 @@ def build_app(hub: Hub) -> Starlette:
         async def close(code: int, reason: str) -> None:
             await ws.close(code, reason[:120])
 
-        conn = Connection(ws.send_text, close, remote, user_agent, client_type_of(user_agent), hub.on_drop)
+        raw_send = ws._send  # the ASGI send: our protocol class understands websocket.send_many
+
+        async def send_many(frames: list[bytes]) -> None:
+            await raw_send({"type": SEND_MANY, "frames": frames})
+
+        conn = Connection(send_many, close, remote, user_agent, client_type_of(user_agent), hub.on_drop)
         conn.start()
         hub.connected(conn)
         session = Session(hub, conn)

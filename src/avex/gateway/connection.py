@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from avex.domain.timeutil import now_us
-from avex.protocol.codec import encode_text
+from avex.protocol.codec import encode
 
 log = logging.getLogger("avex.gateway")
 
@@ -37,7 +37,7 @@ class _CloseMark:
 class Connection:
     def __init__(
         self,
-        send: Callable[[str], Awaitable[None]],
+        send: Callable[[list[bytes]], Awaitable[None]],
         close: Callable[[int, str], Awaitable[None]],
         remote_addr: str,
         user_agent: str,
@@ -58,7 +58,7 @@ class Connection:
         self.connected_at = now_us()
         self.last_activity = self.connected_at
         self.session_id: int | None = None
-        self._outbox: deque[str | asyncio.Future[list[str]] | _CloseMark] = deque()
+        self._outbox: deque[bytes | asyncio.Future[list[bytes]] | _CloseMark] = deque()
         self._bytes = 0
         self._wake = asyncio.Event()
         self.writer_task: asyncio.Task[None] | None = None
@@ -67,7 +67,7 @@ class Connection:
         self.writer_task = asyncio.get_running_loop().create_task(self._writer())
 
     # --- queueing ---------------------------------------------------------------------------------------
-    def send_texts(self, texts: Iterable[str]) -> None:
+    def send_texts(self, texts: Iterable[bytes]) -> None:
         if self.closed:
             return
         if len(self._outbox) > MAX_QUEUED_FRAMES or self._bytes > MAX_QUEUED_BYTES:
@@ -79,9 +79,9 @@ class Connection:
         self._wake.set()
 
     def send_frame(self, frame: dict[str, Any]) -> None:
-        self.send_texts((encode_text(frame),))
+        self.send_texts((encode(frame),))
 
-    def send_later(self, fut: asyncio.Future[list[str]]) -> None:
+    def send_later(self, fut: asyncio.Future[list[bytes]]) -> None:
         """Reserve this place in the connection's order for frames that are still being computed."""
         if self.closed:
             return
@@ -128,18 +128,23 @@ class Connection:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                item = outbox.popleft()
-                if isinstance(item, str):
-                    self._bytes -= len(item)
-                    await self._send(item)
-                elif isinstance(item, _CloseMark):
+                item = outbox[0]
+                if isinstance(item, bytes):
+                    # everything queued goes out in one write: one syscall for a whole release, not per frame
+                    batch: list[bytes] = []
+                    while outbox and isinstance(outbox[0], bytes):
+                        frame = outbox.popleft()
+                        batch.append(frame)  # type: ignore[arg-type]
+                        self._bytes -= len(frame)  # type: ignore[arg-type]
+                    await self._send(batch)
+                    continue
+                outbox.popleft()
+                if isinstance(item, _CloseMark):
                     self.drop(item.code, item.reason)
                     return
-                else:
-                    for text in await item:
-                        if self.closed:
-                            return
-                        await self._send(text)
+                frames = await item
+                if frames and not self.closed:
+                    await self._send(frames)
         except Exception as exc:  # the peer went away mid-write
             if not self.closed:
                 self.closed = True

@@ -19,7 +19,7 @@ from avex.engine.engine import Engine
 from avex.gateway import views
 from avex.gateway.connection import Connection
 from avex.protocol import queries as Q
-from avex.protocol.codec import encode_text
+from avex.protocol.codec import encode
 from avex.render import render_team_stream
 from avex.router import error_frame
 
@@ -34,7 +34,7 @@ _PENDING: set[asyncio.Task[None]] = set()  # history reads in flight (a referenc
 
 
 def _send(conn: Connection, frames: list[dict[str, Any]]) -> Callable[[], None]:
-    texts = [encode_text(f) for f in frames]
+    texts = [encode(f) for f in frames]
     return lambda: conn.send_texts(texts)
 
 
@@ -49,10 +49,10 @@ def _later(hub: Hub, conn: Connection, work: Callable[[], list[dict[str, Any]]])
         async def run() -> None:
             try:
                 frames = await asyncio.to_thread(work)
-                fut.set_result([encode_text(f) for f in frames])
+                fut.set_result([encode(f) for f in frames])
             except Exception as exc:
                 log.exception("history read failed")
-                fut.set_result([encode_text(error_frame(INVALID_MESSAGE, f"Request failed: {exc}"))])
+                fut.set_result([encode(error_frame(INVALID_MESSAGE, f"Request failed: {exc}"))])
 
         task = loop.create_task(run())
         _PENDING.add(task)
@@ -183,9 +183,9 @@ def _report(hub: Hub, conn: Connection, req: Q.PerformanceReport, engine: Engine
 
 # --- admin reads and relays -----------------------------------------------------------------------------
 def _broadcast(hub: Hub, conn: Connection, req: Q.Broadcast, engine: Engine, now: int) -> Any:
-    note = encode_text({"type": "BROADCAST_NOTIFICATION", "message": req.message, "sender": req.admin,
+    note = encode({"type": "BROADCAST_NOTIFICATION", "message": req.message, "sender": req.admin,
                         "serverTime": format_ms(now)})
-    reply = encode_text({"type": "ADMIN_ACTION_RESPONSE", "action": "BROADCAST", "success": True,
+    reply = encode({"type": "ADMIN_ACTION_RESPONSE", "action": "BROADCAST", "success": True,
                          "message": "Message broadcast to all users", "serverTime": format_ms(now)})
 
     def release() -> None:
@@ -253,8 +253,8 @@ def _sessions(hub: Hub, conn: Connection, req: Q.ConnectedSessions, engine: Engi
 def _sdk_emulator(hub: Hub, conn: Connection, req: Q.SdkEmulator, engine: Engine, now: int) -> Any:
     if engine.account(req.target) is None:
         return _send(conn, [error_frame(INVALID_MESSAGE, f"Team not found: {req.target}")])
-    relay = encode_text({**req.payload, "type": req.message_type, "emulated": True})
-    ack = encode_text({"type": "SDK_EMULATOR_ACK", "messageType": req.message_type, "success": True,
+    relay = encode({**req.payload, "type": req.message_type, "emulated": True})
+    ack = encode({"type": "SDK_EMULATOR_ACK", "messageType": req.message_type, "success": True,
                        "targetTeam": req.target, "timestamp": format_ms(now)})
 
     def release() -> None:

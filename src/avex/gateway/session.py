@@ -19,7 +19,7 @@ from avex.gateway import reads
 from avex.gateway.connection import Connection
 from avex.gateway.limits import LoginFailures, NoticeGate, TokenBucket
 from avex.protocol import queries as Q
-from avex.protocol.codec import decode_frame, encode_text
+from avex.protocol.codec import decode_frame, encode
 from avex.protocol.dispatch import ADMIN_TYPES, PARSERS, TEAM_TYPES
 from avex.protocol.errors import WireError
 from avex.router import error_frame
@@ -184,7 +184,7 @@ class Session:
             hub.router.leave(conn)
             hub.session_closed(conn)
         conn.team, conn.admin = team, admin
-        conn.send_texts((encode_text(frame),))
+        conn.send_texts((encode(frame),))
         hub.router.join(conn)
         hub.session_opened(conn)
 

@@ -26,8 +26,8 @@ async def serve_tcp(hub: Hub, host: str, port: int) -> asyncio.Server:
         peer = writer.get_extra_info("peername")
         remote = peer[0] if peer else "unknown"
 
-        async def send(text: str) -> None:
-            writer.write(text.encode() + b"\n")
+        async def send(frames: list[bytes]) -> None:
+            writer.write(b"\n".join(frames) + b"\n")
             await writer.drain()
 
         async def close(code: int, reason: str) -> None:
