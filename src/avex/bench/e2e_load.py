@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from avex.bench.rawws import RawWebSocket, connect
 
 # The default catalogue (GAME.md §11.1) and its reference prices in cents: the mids of the stream.
 PRODUCTS = ("GUACA", "SEBO", "PALTA-OIL", "FOSFO", "NUCREM", "CASCAR-ALLOY", "PITA", "GTRON", "H-GUACA")
@@ -66,7 +67,7 @@ class Conn:
     team: int
     token: str
     prefix: str
-    ws: ClientConnection | None = None
+    ws: RawWebSocket | None = None
     k: int = 0  # next order number
     pending: dict[str, Any] = field(default_factory=dict)  # clOrdID -> send time (paced: with the schedule)
     fifo: deque[float] = field(default_factory=deque)  # send times (echo)
@@ -94,10 +95,7 @@ class Stats:
 
 
 async def open_conn(url: str, c: Conn, echo: bool) -> None:
-    # proxy=None: the benchmark talks to 127.0.0.1 only, whatever the environment's proxy settings say.
-    c.ws = await connect(
-        url, compression=None, proxy=None, ping_interval=None, max_size=None, max_queue=None, open_timeout=30
-    )
+    c.ws = await connect(url)
     await c.ws.send(json.dumps({"type": "LOGIN", "token": c.token}))
     while True:
         reply = _decode(await c.ws.recv())

@@ -18,7 +18,7 @@ from avex.gateway.connection import Connection
 from avex.gateway.http_api import api_routes
 from avex.gateway.hub import Hub
 from avex.gateway.session import Session
-from avex.gateway.wsproto import SEND_MANY
+from avex.gateway.wsproto import SEND_MANY, WRITE_NOW
 
 log = logging.getLogger("avex.gateway")
 
@@ -53,7 +53,10 @@ def build_app(hub: Hub) -> Starlette:
         async def send_many(frames: list[bytes]) -> None:
             await raw_send({"type": SEND_MANY, "frames": frames})
 
-        conn = Connection(send_many, close, remote, user_agent, client_type_of(user_agent), hub.on_drop)
+        write_now = ws.scope.get("extensions", {}).get(WRITE_NOW)
+        conn = Connection(
+            send_many, close, remote, user_agent, client_type_of(user_agent), hub.on_drop, write_now=write_now
+        )
         conn.start()
         hub.connected(conn)
         session = Session(hub, conn)

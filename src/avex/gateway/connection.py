@@ -43,8 +43,13 @@ class Connection:
         user_agent: str,
         client_type: str,
         on_drop: Callable[[Connection, str], None] | None = None,
+        write_now: Callable[[list[bytes]], bool] | None = None,
     ) -> None:
         self._send = send
+        # a synchronous write that succeeds only when the transport can take it now (not paused, open)
+        self._write_now = write_now
+        self._flush_scheduled = False
+        self._writer_busy = False
         self._close = close
         self.remote_addr = remote_addr
         self.user_agent = user_agent
@@ -76,7 +81,31 @@ class Connection:
         for text in texts:
             self._outbox.append(text)
             self._bytes += len(text)
-        self._wake.set()
+        if not self._flush_scheduled:
+            # everything queued during this loop step (a whole release of the driver) goes out together
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write the queued frames now when the transport is writable (no task switch); otherwise, or for
+        replies still being computed, the writer task takes over, in order."""
+        self._flush_scheduled = False
+        if self.closed:
+            return
+        outbox = self._outbox
+        if self._write_now is not None and not self._writer_busy and outbox and isinstance(outbox[0], bytes):
+            batch: list[bytes] = []
+            size = 0
+            while outbox and isinstance(outbox[0], bytes):
+                frame: bytes = outbox.popleft()  # type: ignore[assignment]
+                batch.append(frame)
+                size += len(frame)
+            if self._write_now(batch):
+                self._bytes -= size
+            else:
+                outbox.extendleft(reversed(batch))
+        if outbox:
+            self._wake.set()
 
     def send_frame(self, frame: dict[str, Any]) -> None:
         self.send_texts((encode(frame),))
@@ -136,15 +165,23 @@ class Connection:
                         frame = outbox.popleft()
                         batch.append(frame)  # type: ignore[arg-type]
                         self._bytes -= len(frame)  # type: ignore[arg-type]
-                    await self._send(batch)
+                    self._writer_busy = True
+                    try:
+                        await self._send(batch)
+                    finally:
+                        self._writer_busy = False
                     continue
                 outbox.popleft()
                 if isinstance(item, _CloseMark):
                     self.drop(item.code, item.reason)
                     return
-                frames = await item
-                if frames and not self.closed:
-                    await self._send(frames)
+                self._writer_busy = True
+                try:
+                    frames = await item
+                    if frames and not self.closed:
+                        await self._send(frames)
+                finally:
+                    self._writer_busy = False
         except Exception as exc:  # the peer went away mid-write
             if not self.closed:
                 self.closed = True

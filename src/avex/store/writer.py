@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Engine, Integer, LargeBinary, String, Table, bindparam, insert
+from sqlalchemy.exc import DBAPIError
 
 from avex.domain.catalogue import HOUSE
 from avex.engine.commands import AdminCreateOrder, Command
@@ -224,7 +225,15 @@ class _Statement:
         if entry is None:
             entry = self.compiled[keys] = self._compile(conn, keys)
         sql, to_params = entry
-        conn.exec_driver_sql(sql, [to_params(v) for v in values])
+        params = [to_params(v) for v in values]
+        # the DBAPI cursor of this transaction's connection: no per-statement execution context or events
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(sql, params)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
 
     def _compile(self, conn: Connection, keys: tuple[str, ...]) -> tuple[str, Callable[[Row], Any]]:
         compiled = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))
