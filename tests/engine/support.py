@@ -14,6 +14,7 @@ from avex.domain.catalogue import MarketSettings, Product, ProductionSettings, S
 from avex.engine import commands as C
 from avex.engine import events as E
 from avex.engine.engine import Engine
+from avex.engine.ledger import ledger_rows
 from avex.engine.outcome import Applied, Refused
 from avex.engine.state import Account
 
@@ -65,6 +66,8 @@ def sell(team: str, cl: str, qty: int, price: int | None, product: str = "GUACA"
 
 def of(out: Applied | list[E.Event], kind: type[EV]) -> list[EV]:
     events = out.events if isinstance(out, Applied) else out
+    if kind is E.Ledger:  # trades carry their ledger rows in the Fill event
+        return list(ledger_rows(events))  # type: ignore[arg-type]
     return [e for e in events if type(e) is kind]
 
 
@@ -115,7 +118,7 @@ def fills(out: Applied) -> list[tuple[int, int, str, str]]:
 
 
 def ledger_sum(events: list[E.Event], team: str, asset: str) -> int:
-    return sum(e.delta for e in events if isinstance(e, E.Ledger) and e.team == team and e.asset == asset)
+    return sum(e.delta for e in ledger_rows(events) if e.team == team and e.asset == asset)
 
 
 def inv4(g: int, f: int, p: int, s: int) -> list[int]:

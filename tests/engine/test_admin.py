@@ -206,7 +206,7 @@ def test_add_inventory_adds_goods_with_an_admin_add_ledger_row(engine: Engine) -
     assert [(e.team, e.asset, e.delta, e.balance_after, e.reason, e.ref) for e in of(out, E.Ledger)] == [
         ("TeamC", "FOSFO", 7, 7, "ADMIN_ADD", str(out.seq)),
     ]
-    assert one(out, E.InventoryChanged) == E.InventoryChanged("TeamC", [0, 7, 0, 0], [0, 7, 0, 0])
+    assert one(out, E.InventoryChanged) == E.InventoryChanged.of("TeamC", [0, 7, 0, 0], [0, 7, 0, 0])
     assert reply(out) == ("INVENTORY_ADDED", {"success": True, "message": "Added 7 FOSFO to TeamC's inventory"})
 
 
@@ -361,7 +361,7 @@ def test_reset_tournament_always_sends_both_updates_to_listed_teams() -> None:
     out = ok(eng, C.ResetTournament(ADMIN, 100000, [C.TeamConfig("Ann", {"GUACA": 100, "FOSFO": 100})]))
     assert of(out, E.Ledger) == []
     assert of(out, E.BalanceChanged) == [E.BalanceChanged("Ann", 100000, 0)]
-    assert of(out, E.InventoryChanged) == [E.InventoryChanged("Ann", [100, 100, 0, 0], [100, 100, 0, 0])]
+    assert of(out, E.InventoryChanged) == [E.InventoryChanged.of("Ann", [100, 100, 0, 0], [100, 100, 0, 0])]
     assert kinds(out) == ["TeamChanged", "StatsReset", "BucketsRefilled", "BalanceChanged", "InventoryChanged", "Reply"]
 
 

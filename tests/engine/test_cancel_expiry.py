@@ -86,7 +86,7 @@ def test_cancel_resting_sell_releases_remaining_goods(engine: Engine) -> None:
     ok(engine, buy("TeamB", "b1", 2, 1500))
     out = ok(engine, C.CancelOrder("TeamA", "a1"))
     assert kinds(out) == ["OrderCancelled", "InventoryChanged"]
-    assert one(out, E.InventoryChanged) == E.InventoryChanged("TeamA", [18, 10, 0, 0], [18, 10, 0, 0])
+    assert one(out, E.InventoryChanged) == E.InventoryChanged.of("TeamA", [18, 10, 0, 0], [18, 10, 0, 0])
     assert goods_reserved(engine, "TeamA", "GUACA") == 0
 
 

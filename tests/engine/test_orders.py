@@ -230,7 +230,7 @@ def test_accepted_limit_sell_reserves_goods_and_rests(engine: Engine) -> None:
     assert (acc.team, acc.cl, acc.side, acc.mode, acc.product, acc.qty, acc.price, acc.message, acc.origin) == (
         "TeamA", "s", "SELL", "LIMIT", "GUACA", 6, 1700, "hello", "USER",
     )
-    assert one(out, E.InventoryChanged) == E.InventoryChanged("TeamA", [20, 10, 0, 0], [14, 10, 0, 0])
+    assert one(out, E.InventoryChanged) == E.InventoryChanged.of("TeamA", [20, 10, 0, 0], [14, 10, 0, 0])
     assert goods_reserved(engine, "TeamA", "GUACA") == 6
     assert book(engine) == ([], [("s", 1700, 6)])
 

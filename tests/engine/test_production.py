@@ -188,7 +188,7 @@ def test_production_writes_one_input_row_per_ingredient_and_one_output_row() -> 
         ("Mo", "SEBO", 1, 1, "PRODUCTION_OUTPUT", ref),
     ]
     assert kinds(out) == ["Ledger", "Ledger", "Ledger", "Produced", "InventoryChanged"]
-    assert one(out, E.InventoryChanged) == E.InventoryChanged("Mo", [2, 0, 9, 1, 0], [2, 0, 9, 1, 0])
+    assert one(out, E.InventoryChanged) == E.InventoryChanged.of("Mo", [2, 0, 9, 1, 0], [2, 0, 9, 1, 0])
 
 
 def test_basic_production_uses_nothing_and_adds_to_total_and_available() -> None:

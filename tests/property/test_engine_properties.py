@@ -44,6 +44,7 @@ from avex.domain.catalogue import (
 from avex.engine import commands as C
 from avex.engine import events as E
 from avex.engine.engine import Engine
+from avex.engine.ledger import ledger_rows
 from avex.engine.outcome import Applied, Refused
 from avex.engine.state import OPEN_STATUSES, Order
 
@@ -226,12 +227,14 @@ class EngineMachine(RuleBasedStateMachine):
         fill_ids: list[str] = []
         bal: dict[str, E.BalanceChanged] = {}
         inv: dict[str, E.InventoryChanged] = {}
+        for row in ledger_rows(out.events):
+            self._book_ledger(row)
+            if row.reason == "TRADE":
+                trade_rows[row.ref][row.asset] += row.delta
+                trade_count[row.ref] += 1
         for i, ev in enumerate(out.events):
             if isinstance(ev, E.Ledger):
-                self._book_ledger(ev)
-                if ev.reason == "TRADE":
-                    trade_rows[ev.ref][ev.asset] += ev.delta
-                    trade_count[ev.ref] += 1
+                pass
             elif isinstance(ev, E.OrderAccepted):
                 self.prices[(ev.team, ev.cl)] = ev.price
                 assert (ev.price is None) == (ev.mode == "MARKET")

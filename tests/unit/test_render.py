@@ -144,7 +144,7 @@ def test_step9_limit_rests():
         PlaceOrder("TeamA", "A-S1", "SELL", "LIMIT", "GUACA", 5, 1600, message="fresh"),
         [
             OrderAccepted("TeamA", "A-S1", "SELL", "LIMIT", "GUACA", 5, 1600, "fresh", None),
-            InventoryChanged("TeamA", [20, 10, 0, 0], [15, 10, 0, 0]),
+            InventoryChanged.of("TeamA", [20, 10, 0, 0], [15, 10, 0, 0]),
         ],
     )
     r = render(applied, CAT)
@@ -210,9 +210,9 @@ def step11() -> Applied:
             Ledger("TeamA", "CASH", 4950, 112950, "TRADE", "F-3-2"),
             # The two teams' updates interleave: each team must still get BALANCE then INVENTORY.
             BalanceChanged("TeamB", 87050, 0),
-            InventoryChanged("TeamA", [12, 10, 0, 0], [10, 10, 0, 0]),
+            InventoryChanged.of("TeamA", [12, 10, 0, 0], [10, 10, 0, 0]),
             BalanceChanged("TeamA", 112950, 0),
-            InventoryChanged("TeamB", [8, 0, 10, 0], [8, 0, 10, 0]),
+            InventoryChanged.of("TeamB", [8, 0, 10, 0], [8, 0, 10, 0]),
         ],
     )
 
@@ -345,9 +345,9 @@ def test_step12_market_remainder():
             Ledger("TeamB", "CASH", -3300, 83750, "TRADE", "F-4-1"),
             OrderCancelled("TeamB", "B-M1", "MARKET_REMAINDER", "GUACA", "BUY", 2, 3),
             BalanceChanged("TeamB", 83750, 0),
-            InventoryChanged("TeamB", [10, 0, 10, 0], [10, 0, 10, 0]),
+            InventoryChanged.of("TeamB", [10, 0, 10, 0], [10, 0, 10, 0]),
             BalanceChanged("TeamA", 116250, 0),
-            InventoryChanged("TeamA", [10, 10, 0, 0], [10, 10, 0, 0]),
+            InventoryChanged.of("TeamA", [10, 10, 0, 0], [10, 10, 0, 0]),
         ],
     )
     r = render(applied, CAT)
@@ -500,9 +500,9 @@ def test_offer_comes_after_updates_and_admin_copies():
             ),
             OfferCreated("OFF-30", "admin", "X1", "PITA", 3, 900, T0 + 10_000_000, 10_000, ["admin"], True),
             BalanceChanged("admin", 100000, 2700),
-            InventoryChanged("admin", [0, 0, 2, 0], [0, 0, 2, 0]),
+            InventoryChanged.of("admin", [0, 0, 2, 0], [0, 0, 2, 0]),
             BalanceChanged("TeamB", 101800, 0),
-            InventoryChanged("TeamB", [0, 0, 8, 0], [0, 0, 8, 0]),
+            InventoryChanged.of("TeamB", [0, 0, 8, 0], [0, 0, 8, 0]),
         ],
     )
     r = render(applied, CAT)
@@ -545,9 +545,9 @@ def test_step24_offer_trade():
                 source="OFFER",
             ),
             BalanceChanged("TeamA", 118550, 0),
-            InventoryChanged("TeamA", [10, 8, 0, 0], [10, 4, 0, 0]),
+            InventoryChanged.of("TeamA", [10, 8, 0, 0], [10, 4, 0, 0]),
             BalanceChanged("TeamB", 81450, 1200),
-            InventoryChanged("TeamB", [10, 2, 10, 0], [10, 2, 10, 0]),
+            InventoryChanged.of("TeamB", [10, 2, 10, 0], [10, 2, 10, 0]),
         ],
     )
     r = render(applied, CAT)
@@ -626,9 +626,9 @@ def test_house_fill_team_only_accept():
             ),
             Ledger("SERVER", "CASH", 1200, 1200, "TRADE", "F-31-1"),
             BalanceChanged("SERVER", 1200, 0),
-            InventoryChanged("SERVER", [-1, 0, 0, 0], [-1, 0, 0, 0]),
+            InventoryChanged.of("SERVER", [-1, 0, 0, 0], [-1, 0, 0, 0]),
             BalanceChanged("TeamB", 98800, 0),
-            InventoryChanged("TeamB", [1, 0, 0, 0], [1, 0, 0, 0]),
+            InventoryChanged.of("TeamB", [1, 0, 0, 0], [1, 0, 0, 0]),
         ],
     )
     r = render(applied, CAT)
@@ -653,7 +653,7 @@ def test_step33_admin_cancel():
         AdminCancelOrder("admin", "TeamA", "A-S3"),
         [
             OrderCancelled("TeamA", "A-S3", "ADMIN", "FOSFO", "SELL", 0, 4),
-            InventoryChanged("TeamA", [10, 23, 0, 0], [10, 23, 0, 0]),
+            InventoryChanged.of("TeamA", [10, 23, 0, 0], [10, 23, 0, 0]),
             Reply(
                 "ADMIN_ACTION_RESPONSE",
                 {
@@ -776,9 +776,9 @@ def test_step35_reset():
             CooldownCleared("TeamA"),
             CooldownCleared("TeamB"),
             BalanceChanged("TeamA", 50000, 0),
-            InventoryChanged("TeamA", [0, 5, 0, 0], [0, 5, 0, 0]),
+            InventoryChanged.of("TeamA", [0, 5, 0, 0], [0, 5, 0, 0]),
             BalanceChanged("TeamB", 50000, 0),
-            InventoryChanged("TeamB", [0, 0, 0, 0], [0, 0, 0, 0]),
+            InventoryChanged.of("TeamB", [0, 0, 0, 0], [0, 0, 0, 0]),
             Reply(
                 "TOURNAMENT_RESET_COMPLETE",
                 {
@@ -846,8 +846,8 @@ def test_per_team_order_when_two_teams_interleave():
             OrderCancelled("TeamB", "b1", "ADMIN", "PITA", "BUY", 0, 1),
             OrderCancelled("TeamA", "a2", "ADMIN", "FOSFO", "BUY", 0, 1),
             OrderCancelled("TeamB", "b2", "ADMIN", "SEBO", "SELL", 1, 1),
-            InventoryChanged("TeamA", [1, 0, 0, 0], [1, 0, 0, 0]),
-            InventoryChanged("TeamB", [0, 0, 0, 1], [0, 0, 0, 1]),
+            InventoryChanged.of("TeamA", [1, 0, 0, 0], [1, 0, 0, 0]),
+            InventoryChanged.of("TeamB", [0, 0, 0, 1], [0, 0, 0, 1]),
             BalanceChanged("TeamA", 100, 0),
             BalanceChanged("TeamB", 200, 0),
             Reply(

@@ -7,6 +7,7 @@ UTC with milliseconds, truncated: ``2026-11-25T12:00:00.123Z``.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 _RFC3339 = re.compile(
@@ -55,4 +56,4 @@ def format_ms(us: int) -> str:
 
 def now_us() -> int:
     """The wall clock in epoch microseconds (only the driver and the gateway read it)."""
-    return int((datetime.now(UTC) - _EPOCH) / timedelta(microseconds=1))
+    return time.time_ns() // 1000

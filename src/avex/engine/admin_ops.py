@@ -70,9 +70,7 @@ class AdminOps:
         self._begin()
         cl = self._free_cl(target, f"ADMIN-{self.seq}")
         message = f"Admin order: {c.message}" if c.message else "Admin order"
-        accepted = self._submit(
-            target, cl, c.side, c.mode, c.product, c.qty, c.price, c.expires_at, message, c.debug, "ADMIN"
-        )
+        accepted = self._submit(target, cl, c, message, "ADMIN")
         if accepted:
             self._set_reply(
                 "ADMIN_ACTION_RESPONSE",

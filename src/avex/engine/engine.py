@@ -15,7 +15,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from decimal import Decimal
-from operator import sub
 from typing import Any
 
 from avex.domain.catalogue import HOUSE, MAX_GOODS, Tournament, token_hash
@@ -216,30 +215,21 @@ class Engine(AdminOps, Queries, Snapshots):
         """Close the command: one BalanceChanged / InventoryChanged per team whose totals or reservations
         differ net from the start of the command (or always, for teams a reset lists)."""
         ev = self._ev
-        forced = self._forced
-        if forced is None:
-            for acct, before in self._cash_before.items():
-                if (acct.cash, acct.cash_reserved) != before and not acct.house:
-                    ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
-            changed = [
-                acct
-                for (acct, i), before in self._goods_before.items()
-                if (acct.goods[i], acct.goods_reserved[i]) != before
-            ]
-        else:
-            for acct, before in self._cash_before.items():
-                if ((acct.cash, acct.cash_reserved) != before or acct in forced) and not acct.house:
-                    ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
-            changed = [
-                acct
-                for (acct, i), before in self._goods_before.items()
-                if (acct.goods[i], acct.goods_reserved[i]) != before or acct in forced
-            ]
-        if changed:
-            for acct in dict.fromkeys(changed):
-                if not acct.house:
-                    g = acct.goods
-                    ev.append(E.InventoryChanged(acct.name, g[:], list(map(sub, g, acct.goods_reserved))))
+        forced = self._forced or ()
+        for acct, (cash, reserved) in self._cash_before.items():
+            if (acct.cash != cash or acct.cash_reserved != reserved or acct in forced) and not acct.house:
+                ev.append(E.BalanceChanged(acct.name, acct.cash, acct.cash_reserved))
+        changed: list[Account] = []
+        for (acct, i), (total, reserved) in self._goods_before.items():
+            if (
+                (acct.goods[i] != total or acct.goods_reserved[i] != reserved or acct in forced)
+                and acct not in changed
+                and not acct.house
+            ):
+                changed.append(acct)
+        for acct in changed:
+            g = acct.goods
+            ev.append(E.InventoryChanged(acct.name, g[:], acct.goods_reserved[:]))
         reply = self._reply
         if reply is not None:
             self._reply = None
@@ -318,7 +308,7 @@ class Engine(AdminOps, Queries, Snapshots):
         self._cash_before = {}
         self._goods_before = {}
         self._nfill = 0
-        self._submit(acct, c.cl, c.side, c.mode, c.product, c.qty, c.price, c.expires_at, c.message, c.debug, "USER")
+        self._submit(acct, c.cl, c, c.message, "USER")
         return self._finish(c)
 
     def _check_tradable(self, product: str, cl: str | None) -> Refused | None:
@@ -349,20 +339,14 @@ class Engine(AdminOps, Queries, Snapshots):
         return False
 
     def _submit(
-        self,
-        acct: Account,
-        cl: str,
-        side: str,
-        mode: str,
-        product: str,
-        qty: int,
-        price: int | None,
-        expires_at: int | None,
-        message: str,
-        debug: str | None,
-        origin: str,
+        self, acct: Account, cl: str, c: C.PlaceOrder | C.AdminCreateOrder, message: str, origin: str
     ) -> bool:
-        """Rows 19-24, then accept and match. Returns True when accepted. Runs inside a command."""
+        """Rows 19-24, then accept and match. Returns True when accepted. Runs inside a command.
+        ``c`` gives side, mode, product, qty, price, expiry and debug mode; ``cl`` and ``message`` are the
+        order's own (an admin order's are generated)."""
+        side, mode, product, qty, price, expires_at, debug = (
+            c.side, c.mode, c.product, c.qty, c.price, c.expires_at, c.debug
+        )
         now = self.now
         is_limit = mode == LIMIT
         if not is_limit:
@@ -431,7 +415,15 @@ class Engine(AdminOps, Queries, Snapshots):
                 INVALID_ORDER,
                 f"Too many open orders (max {self.max_open})",
             )
-        plan = self._walk(acct, is_buy, qty, price, product)
+        book = self.books[product]
+        if is_buy:
+            asks = book.ask_prices
+            crosses = bool(asks) and (price is None or asks[0] <= price)
+        else:
+            bids = book.bid_keys
+            crosses = bool(bids) and (price is None or -bids[0] >= price)
+        # most orders do not cross: no walk needed for them
+        plan = self._walk(acct, is_buy, qty, price, product) if crosses else ()
         if isinstance(plan, str):
             return self._reject(acct, cl, side, mode, product, qty, price, message, expires_at, INVALID_ORDER, plan)
 
@@ -446,11 +438,12 @@ class Engine(AdminOps, Queries, Snapshots):
             self._touch_goods(acct, pidx)
             acct.goods_reserved[pidx] += qty
         self._ev.append(E.OrderAccepted(acct.name, cl, side, mode, product, qty, price, message, expires_at, origin))
+        book_fill = self._book_fill
         for resting, q in plan:
             if is_buy:
-                self._fill(order, resting, q, resting.price, BUY, "BOOK")
+                book_fill(order, resting, q, resting.price, BUY)
             else:
-                self._fill(resting, order, q, resting.price, SELL, "BOOK")
+                book_fill(resting, order, q, resting.price, SELL)
         remaining = qty - order.filled
         if remaining and is_buy and debug == "AUTO_ACCEPT" and self.debug_mode:
             self._house_auto_accept(order)
@@ -517,6 +510,56 @@ class Engine(AdminOps, Queries, Snapshots):
                         return plan
         return plan
 
+    def _book_fill(self, buy: Order, sell: Order, q: int, p: int, aggressor: str) -> None:
+        """A fill between an incoming order and a resting one: ``_fill`` specialised for the hottest path
+        (both orders exist, the SELL holds a reservation, one product)."""
+        seq = self.seq
+        self._nfill = n = self._nfill + 1
+        fill_id = f"F-{seq}-{n}"
+        buyer, seller = buy.acct, sell.acct
+        pidx = buy.pidx
+        product = buy.product
+        cash_before = self._cash_before
+        goods_before = self._goods_before
+        if buyer not in cash_before:
+            cash_before[buyer] = (buyer.cash, buyer.cash_reserved)
+        if seller not in cash_before:
+            cash_before[seller] = (seller.cash, seller.cash_reserved)
+        key = (buyer, pidx)
+        if key not in goods_before:
+            goods_before[key] = (buyer.goods[pidx], buyer.goods_reserved[pidx])
+        key = (seller, pidx)
+        if key not in goods_before:
+            goods_before[key] = (seller.goods[pidx], seller.goods_reserved[pidx])
+        amount = p * q
+        buyer.cash = b_cash = buyer.cash - amount
+        if buy.price is not None:  # a LIMIT buy releases its reservation at its limit
+            buyer.cash_reserved -= buy.price * q
+        goods = buyer.goods
+        goods[pidx] = b_goods = goods[pidx] + q
+        goods = seller.goods
+        goods[pidx] = s_goods = goods[pidx] - q
+        seller.goods_reserved[pidx] -= q
+        seller.cash = s_cash = seller.cash + amount
+        now = self.now
+        for order in (buy, sell):
+            order.filled = filled = order.filled + q
+            order.updated = now
+            if filled == order.qty:
+                if order.status not in OPEN_STATUSES:
+                    raise IllegalTransition(f"order status {order.status} cannot become FILLED")
+                order.status = FILLED
+                self._closed(order, FILLED, order.seq != seq)
+            else:
+                order.status = PARTIALLY_FILLED
+        self._ev.append(E.Fill(
+            fill_id, product, q, p, buyer.name, buy.cl, seller.name, sell.cl, buy.message, sell.message,
+            buy.qty - buy.filled, buy.qty, sell.qty - sell.filled, sell.qty, aggressor, "BOOK",
+            b_cash, b_goods, s_goods, s_cash,
+        ))
+
+        self.stats[product].record(now, p, q)
+
     def _fill(
         self,
         buy: Order | None,
@@ -556,10 +599,6 @@ class Engine(AdminOps, Queries, Snapshots):
             seller.goods_reserved[pidx] -= q
         seller.cash += amount
         bname, sname = buyer.name, seller.name
-        ev.append(E.Ledger(bname, "CASH", -amount, buyer.cash, "TRADE", fill_id))
-        ev.append(E.Ledger(bname, product, q, buyer.goods[pidx], "TRADE", fill_id))
-        ev.append(E.Ledger(sname, product, -q, seller.goods[pidx], "TRADE", fill_id))
-        ev.append(E.Ledger(sname, "CASH", amount, seller.cash, "TRADE", fill_id))
         b_rem = b_tot = s_rem = s_tot = 0
         now = self.now
         # order progress, inlined: this is the hottest path of the engine
@@ -598,6 +637,10 @@ class Engine(AdminOps, Queries, Snapshots):
                 s_tot,
                 aggressor,
                 source,
+                buyer.cash,
+                buyer.goods[pidx],
+                seller.goods[pidx],
+                seller.cash,
             )
         )
         self.stats[product].record(now, p, q)

@@ -69,6 +69,11 @@ class Fill(Event, tag="fill"):
     sell_total: int
     aggressor: str  # BUY | SELL
     source: str  # BOOK | OFFER | HOUSE
+    # totals after the fill: the trade's four ledger rows (avex.engine.ledger.trade_rows)
+    buy_cash: int = 0
+    buy_goods: int = 0
+    sell_goods: int = 0
+    sell_cash: int = 0
 
 
 class OrderCancelled(Event, tag="cxl"):
@@ -90,11 +95,21 @@ class BalanceChanged(Event, tag="bal"):
 
 
 class InventoryChanged(Event, tag="inv"):
-    """Full goods snapshot in catalogue order (totals and available = total - reserved)."""
+    """Full goods snapshot in catalogue order: totals and the part held by resting SELLs (``available`` is
+    their difference, what INVENTORY_UPDATE shows)."""
 
     team: str
     totals: list[int]
-    available: list[int]
+    reserved: list[int]
+
+    @property
+    def available(self) -> list[int]:
+        return [t - r for t, r in zip(self.totals, self.reserved, strict=True)]
+
+    @classmethod
+    def of(cls, team: str, totals: list[int], available: list[int]) -> InventoryChanged:
+        """Build from what the frame shows (totals and available)."""
+        return cls(team, totals, [t - a for t, a in zip(totals, available, strict=True)])
 
 
 class Ledger(Event, tag="led"):

@@ -50,6 +50,7 @@ class Connection:
         self._write_now = write_now
         self._flush_scheduled = False
         self._writer_busy = False
+        self._loop = asyncio.get_running_loop()
         self._close = close
         self.remote_addr = remote_addr
         self.user_agent = user_agent
@@ -84,7 +85,7 @@ class Connection:
         if not self._flush_scheduled:
             # everything queued during this loop step (a whole release of the driver) goes out together
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         """Write the queued frames now when the transport is writable (no task switch); otherwise, or for

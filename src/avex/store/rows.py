@@ -56,7 +56,8 @@ class FillRow(msgspec.Struct, frozen=True, gc=False):
     executed_at: int
 
     def to_event(self) -> Fill:
-        """The Fill event as the engine emitted it (for rendering FILL frames again)."""
+        """The Fill event as the engine emitted it, for rendering FILL frames again; the totals after the fill
+        (``buy_cash`` …) are not repeated here: they are the fill's ledger rows."""
         return Fill(
             fill_id=self.fill_id, product=self.product, qty=self.qty, price=self.price,
             buy_team=self.buy_team, buy_cl=self.buy_cl, sell_team=self.sell_team, sell_cl=self.sell_cl,

@@ -33,6 +33,7 @@ from avex.engine.events import (
     TeamChanged,
     TeamCreated,
 )
+from avex.engine.ledger import trade_rows
 from avex.engine.outcome import Applied
 from avex.store import codec, schema
 from avex.store.backend.db import WRITE, upsert
@@ -96,6 +97,14 @@ def _derive(items: Sequence[tuple[int, int, Command | None, list[Event]]], journ
         row["reason"] = reason
         row["updated_at"] = time
 
+    def add_ledger(seq: int, time: int, ev: Ledger) -> None:
+        ledger.append({
+            "seq": seq, "team": ev.team, "asset": ev.asset, "delta": ev.delta,
+            "balance_after": ev.balance_after, "reason": ev.reason, "reference": ev.ref, "time": time,
+        })
+        # The last row of the batch per (team, asset) is the account's total after the batch.
+        accounts[(ev.team, ev.asset)] = {"team": ev.team, "asset": ev.asset, "total": ev.balance_after, "seq": seq}
+
     for seq, time, cmd, events in items:
         if journaled:
             journal.append({"seq": seq, "time": time, "command": encode(cmd), "events": encode(events)})
@@ -106,17 +115,12 @@ def _derive(items: Sequence[tuple[int, int, Command | None, list[Event]]], journ
         for ev in events:
             kind = type(ev)
             if kind is Ledger:
-                ledger.append({
-                    "seq": seq, "team": ev.team, "asset": ev.asset, "delta": ev.delta,
-                    "balance_after": ev.balance_after, "reason": ev.reason, "reference": ev.ref, "time": time,
-                })
-                # The last row of the batch per (team, asset) is the account's total after the batch.
-                accounts[(ev.team, ev.asset)] = {
-                    "team": ev.team, "asset": ev.asset, "total": ev.balance_after, "seq": seq,
-                }
+                add_ledger(seq, time, ev)
             elif kind is BalanceChanged or kind is InventoryChanged:
                 teams.add(ev.team)
             elif kind is Fill:
+                for row in trade_rows(ev):
+                    add_ledger(seq, time, row)
                 fills.append({
                     "seq": seq, "n": n_fill, "fill_id": ev.fill_id, "product": ev.product, "qty": ev.qty,
                     "price": ev.price, "buy_team": ev.buy_team, "buy_cl": ev.buy_cl, "buy_msg": ev.buy_msg,
