@@ -24,7 +24,8 @@ from avex.engine.outcome import Applied, Refused
 log = logging.getLogger("avex.driver")
 
 MAX_BATCH = 2000  # bounds the latency of one batch under a flood; the rest waits for the next one
-SNAPSHOT_EVERY = 50_000  # commands between engine snapshots (shortens recovery)
+SNAPSHOT_EVERY = 500_000  # commands between engine snapshots: recovery replays at most this many (a few s),
+# while exporting a large engine pauses the loop for tens of ms, so it is rare
 
 
 class Releaser(Protocol):

@@ -95,6 +95,9 @@ def _sqlite_engine(url: URL) -> Engine:
             # Per connection (not stored in the file): a committed batch survives power loss.
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+            # No checkpoint inside a commit (it would stall that batch for milliseconds): the store's
+            # checkpointer thread runs passive checkpoints beside the writer instead.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cur.close()
 
