@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from avex.domain.timeutil import now_us
 from avex.engine.commands import Command
 from avex.engine.engine import Engine
+from avex.engine.events import Fill, OrderAccepted, OrderRejected
 from avex.engine.outcome import Applied, Refused
 
 log = logging.getLogger("avex.driver")
@@ -155,12 +156,33 @@ class Driver:
                 raise StorageFailed(str(exc)) from exc
         self._release(released)
         self.idle = True
+        if self.metrics is not None:
+            self._count(released)
         self.releaser.after_release()
         if self.metrics is not None:
             self.metrics.batch(len(items), len(applied), time.perf_counter() - started)
         self._since_snapshot += len(applied)
         if self._since_snapshot >= SNAPSHOT_EVERY:
             await self.snapshot()
+
+    def _count(self, released: list[tuple[_Item | None, Any]]) -> None:
+        """Orders, fills and refusals by code, for /metrics and SERVER_STATS."""
+        metrics = self.metrics
+        orders = fills = 0
+        for _, result in released:
+            if isinstance(result, Applied):
+                for ev in result.events:
+                    kind = type(ev)
+                    if kind is Fill:
+                        fills += 1
+                    elif kind is OrderAccepted:
+                        orders += 1
+                    elif kind is OrderRejected:
+                        orders += 1
+                        metrics.rejections.labels(ev.code).inc()
+            elif isinstance(result, Refused):
+                metrics.rejections.labels(result.code).inc()
+        metrics.count_outcome(orders, fills)
 
     def _apply_due(self, now: int, applied: list[Applied], released: list[tuple[_Item | None, Any]]) -> None:
         engine = self.engine
