@@ -6,8 +6,9 @@ commands at the same times give the same events, which is what replay, recovery 
 rely on. A command either becomes ``Applied`` (it gets the next ``seq``; its events are journaled) or is
 ``Refused`` (nothing changed, no ``seq``).
 
-The trading rules (GAME.md §4-§7) live here; the referee's commands are in ``admin_ops``; read-only
-views for queries in ``queries``.
+Orders, matching, cancels and expiry (GAME.md §4, §6) live here; offers in ``offers``, production in
+``production``, the referee's commands in ``admin_ops``, read-only views in ``queries``, export and
+rebuild in ``snapshot``.
 """
 
 from __future__ import annotations
@@ -17,18 +18,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from avex.domain.catalogue import HOUSE, MAX_GOODS, Tournament, token_hash
+from avex.domain.catalogue import HOUSE, Tournament, token_hash
 from avex.domain.errors import (
     DUPLICATE_ORDER_ID,
     INSUFFICIENT_INVENTORY,
     INVALID_MESSAGE,
     INVALID_ORDER,
     INVALID_PRODUCT,
-    INVALID_QUANTITY,
-    OFFER_EXPIRED,
-    RATE_LIMIT_EXCEEDED,
     SERVICE_UNAVAILABLE,
-    UNAUTHORIZED_PRODUCTION,
 )
 from avex.domain.money import fmt2
 from avex.domain.production import max_per_request, role_units
@@ -36,14 +33,18 @@ from avex.engine import commands as C
 from avex.engine import events as E
 from avex.engine.admin_ops import AdminOps
 from avex.engine.book import Book
+from avex.engine.offers import OffersOps
 from avex.engine.outcome import Applied, Refused
+from avex.engine.production import ProductionOps
 from avex.engine.queries import Queries
 from avex.engine.snapshot import Snapshots
 from avex.engine.state import (
     BUY,
     CANCELLED,
+    CLOSED,
     FILLED,
     LIMIT,
+    OPEN,
     OPEN_STATUSES,
     PARTIALLY_FILLED,
     PENDING,
@@ -57,17 +58,14 @@ from avex.engine.state import (
 )
 from avex.engine.stats import ProductStats
 
-OPEN, PAUSED, CLOSED = "OPEN", "PAUSED", "CLOSED"
 US = 1_000_000
-# expired offers are kept this long so a late ACCEPT_OFFER hears "offer expired", then forgotten
-OFFER_GRACE_US = 3600 * US
 
 
 def _us(seconds: Decimal | int) -> int:
     return int(Decimal(seconds) * US)
 
 
-class Engine(AdminOps, Queries, Snapshots):
+class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
     """All mutable market state of one tournament."""
 
     def __init__(self, tournament: Tournament) -> None:
@@ -687,93 +685,6 @@ class Engine(AdminOps, Queries, Snapshots):
         if q > 0:
             self._fill(order, None, q, mark, BUY, "HOUSE", seller=self.house)
 
-    # ------------------------------------------------------------------------------------------------
-    # offers (GAME.md §5)
-    def _make_offer(self, order: Order, team_only: bool) -> None:
-        if not self.offer_ttl_us:
-            return
-        acct = order.acct
-        if team_only:
-            recipients: tuple[str, ...] = (acct.name,)
-        else:
-            pidx = order.pidx
-            recipients = tuple(
-                a.name
-                for a in self.accounts.values()
-                if a is not acct and not a.admin and not a.house and a.goods[pidx] - a.goods_reserved[pidx] >= 1
-            )
-        if not recipients:
-            return
-        offer_id = f"OFF-{self.seq}"
-        expires_at = self.now + self.offer_ttl_us
-        remaining = order.qty - order.filled
-        offer = Offer(offer_id, order, remaining, expires_at, recipients, team_only)
-        self.offers[offer_id] = offer
-        self.offer_queue.append((expires_at, offer_id))
-        self.offer_of_order[order.seq] = offer_id
-        self._ev.append(
-            E.OfferCreated(
-                offer_id,
-                acct.name,
-                order.cl,
-                order.product,
-                remaining,
-                order.price,  # type: ignore[arg-type]
-                expires_at,
-                self.offer_ttl_us // 1000,
-                list(recipients),
-                team_only,
-            )
-        )
-
-    def _forget_old_offers(self) -> None:
-        queue = self.offer_queue
-        edge = self.now - OFFER_GRACE_US
-        drop = 0
-        while drop < len(queue) and queue[drop][0] <= edge:
-            self.offers.pop(queue[drop][1], None)
-            drop += 1
-        if drop:
-            del queue[:drop]
-
-    def _on_accept_offer(self, c: C.AcceptOffer) -> Applied | Refused:
-        acct = self._team(c.team)
-        if acct is None:
-            return Refused(INVALID_MESSAGE, f"Team not found: {c.team}")
-        if self.state != OPEN:
-            return Refused(SERVICE_UNAVAILABLE, "Market is closed")
-        self._forget_old_offers()
-        offer = self.offers.get(c.offer_id)
-        if offer is None or acct.name not in offer.recipients:
-            return Refused(OFFER_EXPIRED, f"offer not found or expired: {c.offer_id}")
-        if self.now >= offer.expires_at:
-            return Refused(OFFER_EXPIRED, f"offer expired: {c.offer_id}")
-        buy = offer.order
-        if buy.status not in (PENDING, PARTIALLY_FILLED):
-            return Refused(OFFER_EXPIRED, f"buy order is no longer active (status: {buy.status})")
-        remaining = buy.qty - buy.filled
-        q = remaining if c.qty is None else min(c.qty, remaining)
-        price = offer.max_price if c.price is None else c.price
-        if price > offer.max_price:
-            return Refused(INVALID_ORDER, f"Price {fmt2(price)} exceeds maxPrice {fmt2(offer.max_price)}")
-        pidx = buy.pidx
-        if not offer.team_only:
-            avail = acct.goods[pidx] - acct.goods_reserved[pidx]
-            if avail < q:
-                return Refused(
-                    INSUFFICIENT_INVENTORY, f"Insufficient inventory for {buy.product}: need {q}, available {avail}"
-                )
-        self._begin()
-        if offer.team_only:
-            self._fill(buy, None, q, price, SELL, "HOUSE", seller=self.house)
-        else:
-            cl = self._free_cl(acct, f"OFFER-{self.seq}")
-            sell = Order(self.seq, acct, cl, SELL, LIMIT, buy.product, pidx, q, price, "", None, self.now, "OFFER")
-            acct.orders[cl] = sell
-            self._ev.append(E.OrderAccepted(acct.name, cl, SELL, LIMIT, buy.product, q, price, "", None, "OFFER"))
-            self._fill(buy, sell, q, price, SELL, "OFFER")
-        return self._finish(c)
-
     @staticmethod
     def _free_cl(acct: Account, base: str) -> str:
         if base not in acct.orders:
@@ -842,58 +753,6 @@ class Engine(AdminOps, Queries, Snapshots):
         orders = [o for a in accounts for o in a.orders.values() if isinstance(o, Order)]
         orders.sort(key=lambda o: o.seq)
         return orders
-
-    # ------------------------------------------------------------------------------------------------
-    # PRODUCTION_UPDATE (PROTOCOL.md §4.6 rows 5-12, GAME.md §7)
-    def _on_produce(self, c: C.Produce) -> Applied | Refused:
-        acct = self._team(c.team)
-        if acct is None:
-            return Refused(INVALID_MESSAGE, f"Team not found: {c.team}")
-        product = self.products.get(c.product)
-        if product is None:
-            return Refused(INVALID_PRODUCT, f"invalid product: {c.product}")
-        if self.state != OPEN:
-            return Refused(SERVICE_UNAVAILABLE, "Market is closed")
-        if not product.producible:
-            return Refused(UNAUTHORIZED_PRODUCTION, f"product not producible: {c.product}")
-        if c.product not in acct.authorized:
-            return Refused(UNAUTHORIZED_PRODUCTION, f"team not authorized to produce {c.product}")
-        species = acct.species
-        assert species is not None
-        recipe = species.premium.get(c.product)
-        limit = acct.max_premium if recipe is not None else acct.max_basic
-        if c.qty > limit:
-            return Refused(INVALID_QUANTITY, f"Quantity exceeds the maximum of {limit} for {c.product}")
-        needs: list[tuple[str, int, int]] = []
-        for ingredient, units in (recipe or {}).items():
-            i = self.pidx[ingredient]
-            need = units if self.per_batch else units * c.qty
-            avail = acct.goods[i] - acct.goods_reserved[i]
-            if avail < need:
-                return Refused(
-                    INSUFFICIENT_INVENTORY,
-                    f"Insufficient ingredients for {c.product}: need {need} {ingredient}, available {avail}",
-                )
-            needs.append((ingredient, i, need))
-        if acct.last_production is not None and self.cooldown_us:
-            ready = acct.last_production + self.cooldown_us
-            if self.now < ready:
-                secs = -(-(ready - self.now) // US)
-                return Refused(RATE_LIMIT_EXCEEDED, f"Production cooldown: retry in {secs} s")
-        out = self.pidx[c.product]
-        if acct.goods[out] + c.qty > MAX_GOODS:
-            return Refused(INVALID_QUANTITY, f"Quantity would exceed {MAX_GOODS} for {c.product}")
-        self._begin()
-        self._touch(acct)
-        ref = str(self.seq)
-        for ingredient, i, need in needs:
-            acct.goods[i] -= need
-            self._ledger(acct, ingredient, -need, acct.goods[i], "PRODUCTION_INPUT", ref)
-        acct.goods[out] += c.qty
-        self._ledger(acct, c.product, c.qty, acct.goods[out], "PRODUCTION_OUTPUT", ref)
-        acct.last_production = self.now
-        self._ev.append(E.Produced(acct.name, c.product, c.qty, {name: need for name, _, need in needs}))
-        return self._finish(c)
 
     # ------------------------------------------------------------------------------------------------
     def mark_price(self, product: str) -> int:

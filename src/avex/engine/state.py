@@ -9,6 +9,9 @@ SELL = "SELL"
 LIMIT = "LIMIT"
 MARKET = "MARKET"
 
+# tournament states (GAME.md §8)
+OPEN, PAUSED, CLOSED = "OPEN", "PAUSED", "CLOSED"
+
 # order statuses (GAME.md §4.4)
 PENDING = "PENDING"
 PARTIALLY_FILLED = "PARTIALLY_FILLED"
