@@ -146,6 +146,9 @@ class Bot:
             except LoginError as exc:
                 log.error("%s: login refused: %s", self.team, exc)
                 return None
+            except ValueError as exc:  # an unsupported URL
+                log.error("%s: %s", self.team, exc)
+                return None
             except (OSError, TimeoutError, ClientError) as exc:
                 log.warning("%s: cannot connect to %s (%s); retrying in %.1f s", self.team, self.url, exc, delay)
                 with contextlib.suppress(TimeoutError):
@@ -165,7 +168,13 @@ class Bot:
         self.info("logged in as a %s (species %s, cash %s)", self.kind, ok.get("species") or "none", fmt2(self.cash))
 
     async def _step_loop(self, stop: asyncio.Event) -> None:
+        reconnects = 0
         while not stop.is_set():
+            if self.client is not None and self.client.reconnects != reconnects:
+                reconnects = self.client.reconnects
+                state = (self.client.login_ok or {}).get("tournamentState", "OPEN")
+                self.market_open = state == "OPEN"
+                self.info("reconnected (tournament %s)", state)
             if self.market_open:
                 try:
                     await self.step()

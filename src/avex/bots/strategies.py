@@ -31,6 +31,7 @@ class MarketMaker(Bot):
         super().__init__(url, token, **options)
         self.spread = self.rng.uniform(0.015, 0.03)
         """Distance between bid and ask, as a fraction of the fair price."""
+        self._cursor = 0
 
     def desired(self, product: str, side: str) -> int | None:
         fair = self.fair(product)
@@ -60,8 +61,11 @@ class MarketMaker(Bot):
             why = None if quote.cancelling else self.stale(quote)
             if why:
                 await self.cancel(quote, why)
+        # Round robin over the products, those the team holds first, from where the last quote went.
         held = [p for p in self.tradable if self.goods.get(p, 0) > 0]
-        for product in held + [p for p in self.tradable if p not in held]:
+        products = held + [p for p in self.tradable if p not in held]
+        for i in range(len(products)):
+            product = products[(self._cursor + i) % len(products)]
             for side in ("SELL", "BUY"):
                 if any(not q.cancelling for q in self.mine(product, side)):
                     continue
@@ -71,6 +75,7 @@ class MarketMaker(Bot):
                 qty = self.rng.randint(1, self.max_size)
                 qty = min(qty, self.goods.get(product, 0)) if side == "SELL" else min(qty, self.cash // price)
                 if qty >= 1:
+                    self._cursor = (self._cursor + i + (side == "BUY")) % len(products)
                     await self.place(side, product, qty, price)
                     return
 
