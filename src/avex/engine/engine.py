@@ -28,7 +28,6 @@ from avex.domain.errors import (
     SERVICE_UNAVAILABLE,
 )
 from avex.domain.money import fmt2
-from avex.domain.production import max_per_request, role_units
 from avex.engine import commands as C
 from avex.engine import events as E
 from avex.engine.admin_ops import AdminOps
@@ -54,6 +53,7 @@ from avex.engine.state import (
     IllegalTransition,
     Offer,
     Order,
+    authorize,
     check_transition,
 )
 from avex.engine.stats import ProductStats
@@ -155,10 +155,7 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
             inv[self.pidx[code]] = qty
         acct.initial_inventory = inv[:]
         acct.goods = inv
-        if acct.species is not None:
-            acct.authorized = acct.species.authorized_products
-            acct.max_basic = role_units(role)
-            acct.max_premium = max_per_request(role, premium=True)
+        authorize(acct)
         return acct
 
     def genesis_events(self) -> list[E.Event]:

@@ -12,7 +12,7 @@ import heapq
 from typing import TYPE_CHECKING, Any
 
 from avex.domain.catalogue import Role, Tournament
-from avex.engine.state import Offer, Order
+from avex.engine.state import Offer, Order, authorize
 
 if TYPE_CHECKING:
     from avex.engine.engine import Engine
@@ -129,12 +129,7 @@ class Snapshots:
             a.goods, a.goods_reserved = list(ad["goods"]), list(ad["gres"])
             a.last_production = ad["lp"]
             a.orders = dict(ad["closed"])
-            if a.species is not None:
-                from avex.domain.production import max_per_request, role_units
-
-                a.authorized = a.species.authorized_products
-                a.max_basic = role_units(a.role)
-                a.max_premium = max_per_request(a.role, premium=True)
+            authorize(a)
         by_seq: dict[int, Order] = {}
         for (
             seq,

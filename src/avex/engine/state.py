@@ -84,6 +84,18 @@ class Account:
         self.max_premium = 0
 
 
+def authorize(acct: Account) -> None:
+    """What the team may produce and how much per request, from its species and role (GAME.md §2-§3)."""
+    from avex.domain.production import max_per_request, role_units
+
+    if acct.species is None:
+        acct.authorized, acct.max_basic, acct.max_premium = (), 0, 0
+        return
+    acct.authorized = acct.species.authorized_products
+    acct.max_basic = role_units(acct.role)
+    acct.max_premium = max_per_request(acct.role, premium=True)
+
+
 class Order:
     __slots__ = (
         "acct",
