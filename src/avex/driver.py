@@ -24,6 +24,7 @@ from avex.engine.outcome import Applied, Refused
 
 log = logging.getLogger("avex.driver")
 
+INLINE_COMMIT_MAX = 32  # batches up to this size are written on the loop thread (about a millisecond)
 MAX_BATCH = 2000  # bounds the latency of one batch under a flood; the rest waits for the next one
 SNAPSHOT_EVERY = 500_000  # commands between engine snapshots: recovery replays at most this many (a few s),
 # while exporting a large engine pauses the loop for tens of ms, so it is rare
@@ -51,9 +52,10 @@ Query = Callable[[Engine, int], Callable[[], Any] | None]
 
 
 class _Item:
-    __slots__ = ("cmd", "query", "requester", "result")
+    __slots__ = ("cmd", "query", "received", "requester", "result")
 
     def __init__(self, requester: Any, cmd: Command | None, query: Query | None) -> None:
+        self.received = time.perf_counter()
         self.requester = requester
         self.cmd = cmd
         self.query = query
@@ -147,7 +149,11 @@ class Driver:
                 released.append((item, result))
         if applied:
             try:
-                await asyncio.to_thread(self.store.write_batch, applied)
+                if len(applied) <= INLINE_COMMIT_MAX:
+                    # a small batch commits faster than a thread hand-off round trip: write it right here
+                    self.store.write_batch(applied)
+                else:
+                    await asyncio.to_thread(self.store.write_batch, applied)
             except Exception as exc:  # any storage error: stop, never acknowledge
                 log.critical("storage failure, stopping: %s", exc)
                 self.failed = exc
@@ -169,6 +175,10 @@ class Driver:
         """Orders, fills and refusals by code, for /metrics and SERVER_STATS."""
         metrics = self.metrics
         orders = fills = 0
+        done = time.perf_counter()
+        for item, _ in released:
+            if item is not None and item.cmd is not None:
+                metrics.in_server.observe(done - item.received)
         for _, result in released:
             if isinstance(result, Applied):
                 for ev in result.events:

@@ -146,10 +146,14 @@ def metrics_snapshot(port: int) -> dict[str, float]:
         status, text = _get(f"http://{HOST}:{port}/metrics", 5.0)
         if status == 200:
             for name in ("avex_batch_size_sum", "avex_batch_size_count", "avex_batch_seconds_sum",
-                         "avex_commands_applied_total", "avex_outbox_drops_total"):
+                         "avex_commands_applied_total", "avex_outbox_drops_total", "avex_command_seconds_sum",
+                         "avex_command_seconds_count"):
                 m = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
                 if m:
                     out[name] = float(m.group(1))
+            m = re.search(r'^avex_command_seconds_bucket\{le="0.01"\} ([0-9.e+-]+)$', text, re.MULTILINE)
+            if m:
+                out["avex_command_seconds_le_10ms"] = float(m.group(1))
     return out
 
 
@@ -191,8 +195,14 @@ def _batches(before: dict[str, float], after: dict[str, float]) -> str:
         return "driver batches: n/a"
     items = after.get("avex_batch_size_sum", 0) - before.get("avex_batch_size_sum", 0)
     secs = after.get("avex_batch_seconds_sum", 0) - before.get("avex_batch_seconds_sum", 0)
+    cmds = after.get("avex_command_seconds_count", 0) - before.get("avex_command_seconds_count", 0)
+    inside = ""
+    if cmds > 0:
+        mean = (after.get("avex_command_seconds_sum", 0) - before.get("avex_command_seconds_sum", 0)) / cmds
+        fast = after.get("avex_command_seconds_le_10ms", 0) - before.get("avex_command_seconds_le_10ms", 0)
+        inside = f"; inside the server, receipt to release: mean {1000 * mean:.2f} ms, {100 * fast / cmds:.1f}% ≤ 10 ms"
     return (f"driver batches: {n:.0f} (avg {items / n:.1f} items, avg apply+commit {1000 * secs / n:.2f} ms; "
-            "from the server's /metrics, the whole phase)")
+            f"from the server's /metrics, the whole phase){inside}")
 
 
 def _anomalies(r: dict[str, Any]) -> list[str]:

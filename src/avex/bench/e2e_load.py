@@ -118,7 +118,7 @@ async def reader_window(c: Conn, st: Stats, job: dict[str, Any], stop: asyncio.E
     try:
         while True:
             text = await ws.recv()
-            now = perf()
+            now = ws.last_arrival
             st.frames_in += 1
             if not echo:
                 st.count(text)
@@ -180,11 +180,10 @@ async def reader_paced(c: Conn, st: Stats) -> None:
     ws = c.ws
     assert ws is not None
     pending, prefix = c.pending, c.prefix
-    perf = time.perf_counter
     try:
         while True:
             text = await ws.recv()
-            now = perf()
+            now = ws.last_arrival
             st.frames_in += 1
             st.count(text)
             if text.startswith('{"type":"BALANCE_UPDATE"') or text.startswith('{"type":"INVENTORY_UPDATE"'):

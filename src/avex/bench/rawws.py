@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import time
 from collections import deque
 from urllib.parse import urlsplit
 
@@ -23,7 +24,10 @@ class RawWebSocket(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self._buf = bytearray()
-        self._frames: deque[str] = deque()
+        self._frames: deque[tuple[float, str]] = deque()
+        self.last_arrival = 0.0
+        """When the frame last returned by ``recv`` came off the socket (``time.perf_counter``): latency is
+        measured to arrival, not to when this process's loop got round to the frame."""
         self._waiter: asyncio.Future[None] | None = None
         self._open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._closed = False
@@ -46,6 +50,7 @@ class RawWebSocket(asyncio.Protocol):
                 return
             self._open.set_result(None)
         pos, n_buf, frames = 0, len(buf), self._frames
+        arrived = time.perf_counter()
         while n_buf - pos >= 2:
             n = buf[pos + 1] & 0x7F
             start = pos + 2
@@ -63,7 +68,7 @@ class RawWebSocket(asyncio.Protocol):
                 break
             opcode = buf[pos] & 0x0F
             if opcode == 1:
-                frames.append(buf[start : start + n].decode())
+                frames.append((arrived, buf[start : start + n].decode()))
             elif opcode == 9:  # ping: answer with a pong of the same payload
                 self._write(0x8A, bytes(buf[start : start + n]))
             elif opcode == 8:
@@ -105,7 +110,8 @@ class RawWebSocket(asyncio.Protocol):
                 raise ConnectionClosed(None, None)
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
-        return frames.popleft()
+        self.last_arrival, text = frames.popleft()
+        return text
 
     async def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

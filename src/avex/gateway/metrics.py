@@ -20,6 +20,10 @@ class Metrics:
             "avex_batch_seconds", "Apply + commit time of one batch",
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0), registry=r,
         )
+        self.in_server = Histogram(
+            "avex_command_seconds", "From a command's receipt to the release of its results (after the commit)",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0), registry=r,
+        )
         self.outbox_drops = Counter("avex_outbox_drops_total", "Connections closed for a full outbox", registry=r)
         self.rejections = Counter("avex_rejections_total", "Refusals and rejections by code", ["code"], registry=r)
         self.fills = Counter("avex_fills_total", "Fills executed", registry=r)
