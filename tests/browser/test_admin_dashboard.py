@@ -29,6 +29,7 @@ from integration.test_admin_support import (
     http_get,
     start_referee,
     until,
+    update_doc_screenshot,
 )
 
 pytestmark = [
@@ -89,7 +90,7 @@ async def dashboard(browser: Any, server: ServerProcess) -> AsyncIterator[Page]:
 async def shot(page: Any, name: str, doc: str | None = None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    if doc is not None:
+    if doc is not None and update_doc_screenshot(doc):
         await page.screenshot(path=str(DOCS / doc), full_page=True)
 
 

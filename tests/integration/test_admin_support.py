@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"
+
+
+def update_doc_screenshot(name: str) -> bool:
+    """README screenshots are refreshed only on request (AVEX_UPDATE_SCREENSHOT=1) or when missing, so a test
+    run never leaves tracked files changed."""
+    return bool(os.environ.get("AVEX_UPDATE_SCREENSHOT")) or not (DOCS / name).exists()
 
 
 def chromium_missing() -> str | None:
