@@ -230,6 +230,7 @@ async def run_server(
     driver_task.add_done_callback(driver_ended)
     interval = float(tournament.market.ticker_interval_s)
     ticker_task = asyncio.create_task(hub.router.periodic_tickers(interval)) if interval > 0 else None
+    lag_task = asyncio.create_task(hub.metrics.watch_loop())
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -238,6 +239,7 @@ async def run_server(
             await asyncio.wait_for(driver_task, 10)
         if ticker_task is not None:
             ticker_task.cancel()
+        lag_task.cancel()
         if tcp_server is not None:
             tcp_server.close()
         store.close()

@@ -147,7 +147,7 @@ def metrics_snapshot(port: int) -> dict[str, float]:
         if status == 200:
             for name in ("avex_batch_size_sum", "avex_batch_size_count", "avex_batch_seconds_sum",
                          "avex_commands_applied_total", "avex_outbox_drops_total", "avex_command_seconds_sum",
-                         "avex_command_seconds_count"):
+                         "avex_command_seconds_count", "avex_loop_lag_seconds_sum", "avex_loop_lag_seconds_count"):
                 m = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
                 if m:
                     out[name] = float(m.group(1))
@@ -201,6 +201,10 @@ def _batches(before: dict[str, float], after: dict[str, float]) -> str:
         mean = (after.get("avex_command_seconds_sum", 0) - before.get("avex_command_seconds_sum", 0)) / cmds
         fast = after.get("avex_command_seconds_le_10ms", 0) - before.get("avex_command_seconds_le_10ms", 0)
         inside = f"; inside the server, receipt to release: mean {1000 * mean:.2f} ms, {100 * fast / cmds:.1f}% ≤ 10 ms"
+    lags = after.get("avex_loop_lag_seconds_count", 0) - before.get("avex_loop_lag_seconds_count", 0)
+    if lags > 0:
+        lag = (after.get("avex_loop_lag_seconds_sum", 0) - before.get("avex_loop_lag_seconds_sum", 0)) / lags
+        inside += f"; event-loop lag mean {1000 * lag:.2f} ms"
     return (f"driver batches: {n:.0f} (avg {items / n:.1f} items, avg apply+commit {1000 * secs / n:.2f} ms; "
             f"from the server's /metrics, the whole phase){inside}")
 

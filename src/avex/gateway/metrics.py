@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -24,11 +26,23 @@ class Metrics:
             "avex_command_seconds", "From a command's receipt to the release of its results (after the commit)",
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0), registry=r,
         )
+        self.loop_lag = Histogram(
+            "avex_loop_lag_seconds", "How late a 10 ms timer fires on the event loop (time the loop was busy)",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25), registry=r,
+        )
         self.outbox_drops = Counter("avex_outbox_drops_total", "Connections closed for a full outbox", registry=r)
         self.rejections = Counter("avex_rejections_total", "Refusals and rejections by code", ["code"], registry=r)
         self.fills = Counter("avex_fills_total", "Fills executed", registry=r)
         self._orders = 0
         self._fills = 0
+
+    async def watch_loop(self, period_s: float = 0.01) -> None:
+        """Sample event-loop lag: a busy loop delays every frame read and written."""
+        loop = asyncio.get_running_loop()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(period_s)
+            self.loop_lag.observe(max(0.0, loop.time() - start - period_s))
 
     def command_in(self) -> None:
         self.commands.inc()
