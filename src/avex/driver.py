@@ -24,7 +24,6 @@ from avex.engine.outcome import Applied, Refused
 
 log = logging.getLogger("avex.driver")
 
-INLINE_COMMIT_MAX = 32  # batches up to this size are written on the loop thread (about a millisecond)
 MAX_BATCH = 2000  # bounds the latency of one batch under a flood; the rest waits for the next one
 SNAPSHOT_EVERY = 500_000  # commands between engine snapshots: recovery replays at most this many (a few s),
 # while exporting a large engine pauses the loop for tens of ms, so it is rare
@@ -149,9 +148,11 @@ class Driver:
                 released.append((item, result))
         if applied:
             try:
-                if len(applied) <= INLINE_COMMIT_MAX:
-                    # a small batch commits faster than a thread hand-off round trip: write it right here
-                    self.store.write_batch(applied)
+                prepare = getattr(self.store, "prepare_batch", None)
+                if prepare is not None:
+                    # the Python half here; the commit (C code, GIL released) in the writer thread
+                    prepared = prepare(applied)
+                    await asyncio.to_thread(self.store.commit_prepared, prepared)
                 else:
                     await asyncio.to_thread(self.store.write_batch, applied)
             except Exception as exc:  # any storage error: stop, never acknowledge

@@ -10,6 +10,7 @@ Every method borrows a pooled connection for its own transaction, so the gateway
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from avex.store import codec, schema
 from avex.store.backend.db import WRITE, describe, head_revision, open_engine
 from avex.store.errors import StoreError, first_line
 from avex.store.reader import HistoryReader
-from avex.store.writer import BatchWriter, derive_genesis_rows
+from avex.store.writer import BatchWriter, Prepared, RawSqliteWriter, derive_genesis_rows
 
 SNAPSHOTS_KEPT = 3  # older snapshots are only a fallback; the journal itself is kept for ever
 
@@ -51,6 +52,9 @@ class Store:
         self._writer = BatchWriter(engine)
         self._next_seq = self.last_seq() + 1
         self._checkpointer: _Checkpointer | None = None
+        self._raw: RawSqliteWriter | None = None
+        if engine.dialect.name == "sqlite":
+            self._raw = RawSqliteWriter(self._writer, engine)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             self._checkpointer = _Checkpointer(engine)
 
@@ -61,6 +65,9 @@ class Store:
         return self._engine.dialect.name
 
     def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -132,20 +139,39 @@ class Store:
         """Commit a batch of applied commands in one transaction: journal, journal_team and the query
         tables. The seqs must follow the last committed one without a gap. On any error nothing of the
         batch is stored and StoreError is raised (the server must stop: the engine is ahead of the disk)."""
-        if not batch:
-            return
-        first = batch[0].seq
+        if batch:
+            self.commit_prepared(self.prepare_batch(batch))
+
+    def prepare_batch(self, batch: Sequence[Applied]) -> Prepared:
+        """The Python half of a batch write (rows and parameters), for the caller's thread; then
+        ``commit_prepared`` in the writer thread. Checks that the seqs follow the last prepared batch."""
         for i, applied in enumerate(batch):
             if applied.seq != self._next_seq + i:
                 expected = self._next_seq + i
                 raise StoreError(
                     f"batch out of sequence: expected seq {expected}, got {applied.seq} ({self.name})"
                 )
+        prepared = self._raw.prepare(batch) if self._raw is not None else Prepared(batch)
+        if batch:
+            self._next_seq = batch[-1].seq + 1
+        return prepared
+
+    def commit_prepared(self, prepared: Prepared) -> None:
+        batch = prepared.batch
+        if not batch:
+            return
+        where = f"cannot write commands {batch[0].seq}-{batch[-1].seq}"
         try:
-            self._writer.write(batch)
+            if prepared.statements is not None and self._raw is not None:
+                self._raw.commit(prepared)
+            else:
+                self._writer.write(batch)
         except SQLAlchemyError as exc:
-            raise self._fail(f"cannot write commands {first}-{batch[-1].seq}", exc) from exc
-        self._next_seq = batch[-1].seq + 1
+            self._next_seq = batch[0].seq
+            raise self._fail(where, exc) from exc
+        except sqlite3.Error as exc:
+            self._next_seq = batch[0].seq
+            raise self._fail(where, exc) from exc
 
     # --- snapshots and the journal (recovery) -------------------------------------------------------------
     def save_snapshot(self, seq: int, data: dict[str, Any], time_us: int | None = None) -> None:

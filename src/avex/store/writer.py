@@ -9,12 +9,14 @@ order changed several times is updated once, so the statement count stays fixed 
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Engine, Integer, LargeBinary, String, Table, bindparam, insert
+from sqlalchemy import JSON, Boolean, Connection, Engine, Integer, LargeBinary, String, Table, bindparam, insert
 from sqlalchemy.exc import DBAPIError
 
 from avex.domain.catalogue import HOUSE
@@ -304,3 +306,77 @@ class BatchWriter:
             values = getattr(rows, name)
             if values:
                 stmt.execute(conn, values)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A batch turned into SQL and parameters, ready to commit (SQLite), or the batch itself (PostgreSQL)."""
+
+    batch: Sequence[Applied]
+    statements: list[tuple[str, list[Any]]] | None = None
+
+
+class RawSqliteWriter:
+    """SQLite's batch write split in two: ``prepare`` (all the Python: rows, parameters, JSON) runs on the
+    caller's thread, ``commit`` (BEGIN IMMEDIATE, one executemany per table, COMMIT) runs on one dedicated
+    connection in the writer thread, where sqlite3 releases the GIL for nearly all of its time. So a commit
+    neither blocks the event loop nor competes with it for the interpreter."""
+
+    def __init__(self, writer: BatchWriter, engine: Engine) -> None:
+        self._plan = writer._plan
+        self._dialect = engine.dialect
+        self._conn = engine.raw_connection()  # held for the store's life: the only writer
+        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, Callable[[Row], Any]]] = {}
+
+    def prepare(self, batch: Sequence[Applied]) -> Prepared:
+        rows = derive_rows(batch)
+        statements: list[tuple[str, list[Any]]] = []
+        for name, stmt in self._plan:
+            values = getattr(rows, name)
+            if not values:
+                continue
+            keys = tuple(values[0])
+            entry = self._compiled.get((name, keys))
+            if entry is None:
+                entry = self._compiled[(name, keys)] = self._compile(stmt.stmt, keys)
+            sql, to_params = entry
+            statements.append((sql, [to_params(v) for v in values]))
+        return Prepared(batch, statements)
+
+    def _compile(self, stmt: Any, keys: tuple[str, ...]) -> tuple[str, Callable[[Row], Any]]:
+        compiled = stmt.compile(dialect=self._dialect, column_keys=list(keys))
+        order = list(compiled.positiontup)
+        table = stmt.table
+        json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
+        # JSON columns: serialised as SQLAlchemy's SQLite JSON type does (json.dumps), read back by it alike
+        fields = [(key, key in json_cols) for key in order]
+        if not any(is_json for _, is_json in fields):
+            getter = itemgetter(*order)
+            return str(compiled), (getter if len(order) > 1 else lambda row: (getter(row),))
+
+        def to_params(row: Row) -> tuple[Any, ...]:
+            return tuple(
+                (None if row[key] is None else json.dumps(row[key])) if is_json else row[key] for key, is_json in fields
+            )
+
+        return str(compiled), to_params
+
+    def commit(self, prepared: Prepared) -> None:
+        assert prepared.statements is not None
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in prepared.statements:
+                    cur.executemany(sql, params)
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
