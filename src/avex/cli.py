@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _token(team: str, db: str) -> int:
-    from avex.config import random_token, token_digest
+    from avex.config import random_token
+    from avex.domain.catalogue import token_hash
     from avex.store.errors import StoreError
     from avex.store.store import open_store
 
@@ -140,7 +141,7 @@ def _token(team: str, db: str) -> int:
         store = open_store(db)
         try:
             token = random_token()
-            store.set_token_hash(team, token_digest(token))
+            store.set_token_hash(team, token_hash(token))
         finally:
             store.close()
     except StoreError as exc:

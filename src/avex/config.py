@@ -40,6 +40,7 @@ from avex.domain.catalogue import (
     Species,
     TeamSpec,
     Tournament,
+    token_hash,
 )
 from avex.domain.money import fmt2
 from avex.domain.production import MAX_UNITS, role_units
@@ -57,7 +58,6 @@ __all__ = [
     "parse_tournament",
     "render_tournament_toml",
     "team_name_problem",
-    "token_digest",
     "token_problem",
     "tournament_from_dict",
     "tournament_hash",
@@ -767,11 +767,6 @@ def _ingredient_warnings(
 # Dict / canonical JSON / hash (§10.4)
 
 
-def token_digest(token: str) -> str:
-    """SHA-256 hex of a token, the only form in which tokens are stored or compared."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _dec(d: Decimal) -> str:
     """A decimal's value in plain notation without trailing zeros: 5.0 and 5 are one value, '5'."""
     if d == 0:
@@ -829,7 +824,7 @@ def tournament_to_dict(t: Tournament, *, redact_tokens: bool = False) -> dict[st
 
 def _team_dict(team: TeamSpec, redact_tokens: bool) -> dict[str, Any]:
     r = team.role
-    token = {"token_sha256": token_digest(team.token)} if redact_tokens else {"token": team.token}
+    token = {"token_sha256": token_hash(team.token)} if redact_tokens else {"token": team.token}
     return {
         "name": team.name,
         **token,

@@ -124,4 +124,5 @@ class Tournament:
 
 def token_hash(token: str) -> str:
     """Tokens are random, so an unsalted SHA-256 is enough to keep them out of the database (PROTOCOL §3.2)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a JSON string may hold a lone surrogate; it must hash, not crash
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -314,33 +314,28 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
         return None
 
     def _reject(
-        self,
-        acct: Account,
-        cl: str,
-        side: str,
-        mode: str,
-        product: str,
-        qty: int,
-        price: int | None,
-        message: str,
-        expires_at: int | None,
-        code: str,
-        reason: str,
+        self, acct: Account, cl: str, c: C.PlaceOrder | C.AdminCreateOrder, message: str, code: str, reason: str
     ) -> bool:
+        """Rows 19-24: the order is stored REJECTED (the clOrdID is used up) and the requester gets the ERROR."""
         acct.orders[cl] = REJECTED
+        price = c.price if c.mode == LIMIT else None
         self._ev.append(
-            E.OrderRejected(acct.name, cl, side, mode, product, qty, price, message, expires_at, code, reason)
+            E.OrderRejected(acct.name, cl, c.side, c.mode, c.product, c.qty, price, message, c.expires_at, code, reason)
         )
         return False
 
-    def _submit(
-        self, acct: Account, cl: str, c: C.PlaceOrder | C.AdminCreateOrder, message: str, origin: str
-    ) -> bool:
+    def _submit(self, acct: Account, cl: str, c: C.PlaceOrder | C.AdminCreateOrder, message: str, origin: str) -> bool:
         """Rows 19-24, then accept and match. Returns True when accepted. Runs inside a command.
         ``c`` gives side, mode, product, qty, price, expiry and debug mode; ``cl`` and ``message`` are the
         order's own (an admin order's are generated)."""
         side, mode, product, qty, price, expires_at, debug = (
-            c.side, c.mode, c.product, c.qty, c.price, c.expires_at, c.debug
+            c.side,
+            c.mode,
+            c.product,
+            c.qty,
+            c.price,
+            c.expires_at,
+            c.debug,
         )
         now = self.now
         is_limit = mode == LIMIT
@@ -348,19 +343,7 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
             price = None
         pidx = self.pidx[product]
         if expires_at is not None and expires_at <= now:
-            return self._reject(
-                acct,
-                cl,
-                side,
-                mode,
-                product,
-                qty,
-                price,
-                message,
-                expires_at,
-                INVALID_ORDER,
-                "expiresAt is in the past",
-            )
+            return self._reject(acct, cl, c, message, INVALID_ORDER, "expiresAt is in the past")
         is_buy = side == BUY
         if is_buy:
             if is_limit:
@@ -370,13 +353,8 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
                     return self._reject(
                         acct,
                         cl,
-                        side,
-                        mode,
-                        product,
-                        qty,
-                        price,
+                        c,
                         message,
-                        expires_at,
                         INVALID_ORDER,
                         f"Insufficient balance: need {fmt2(need)}, available {fmt2(avail)}",
                     )
@@ -386,30 +364,13 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
                 return self._reject(
                     acct,
                     cl,
-                    side,
-                    mode,
-                    product,
-                    qty,
-                    price,
+                    c,
                     message,
-                    expires_at,
                     INSUFFICIENT_INVENTORY,
                     f"Insufficient inventory for {product}: need {qty}, available {avail_goods}",
                 )
         if is_limit and self.max_open and acct.open_orders >= self.max_open:
-            return self._reject(
-                acct,
-                cl,
-                side,
-                mode,
-                product,
-                qty,
-                price,
-                message,
-                expires_at,
-                INVALID_ORDER,
-                f"Too many open orders (max {self.max_open})",
-            )
+            return self._reject(acct, cl, c, message, INVALID_ORDER, f"Too many open orders (max {self.max_open})")
         book = self.books[product]
         if is_buy:
             asks = book.ask_prices
@@ -420,7 +381,7 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
         # most orders do not cross: no walk needed for them
         plan = self._walk(acct, is_buy, qty, price, product) if crosses else ()
         if isinstance(plan, str):
-            return self._reject(acct, cl, side, mode, product, qty, price, message, expires_at, INVALID_ORDER, plan)
+            return self._reject(acct, cl, c, message, INVALID_ORDER, plan)
 
         # accepted: reserve, ack, match
         order = Order(self.seq, acct, cl, side, mode, product, pidx, qty, price, message, expires_at, now, origin)
@@ -547,11 +508,30 @@ class Engine(OffersOps, ProductionOps, AdminOps, Queries, Snapshots):
                 self._closed(order, FILLED, order.seq != seq)
             else:
                 order.status = PARTIALLY_FILLED
-        self._ev.append(E.Fill(
-            fill_id, product, q, p, buyer.name, buy.cl, seller.name, sell.cl, buy.message, sell.message,
-            buy.qty - buy.filled, buy.qty, sell.qty - sell.filled, sell.qty, aggressor, "BOOK",
-            b_cash, b_goods, s_goods, s_cash,
-        ))
+        self._ev.append(
+            E.Fill(
+                fill_id,
+                product,
+                q,
+                p,
+                buyer.name,
+                buy.cl,
+                seller.name,
+                sell.cl,
+                buy.message,
+                sell.message,
+                buy.qty - buy.filled,
+                buy.qty,
+                sell.qty - sell.filled,
+                sell.qty,
+                aggressor,
+                "BOOK",
+                b_cash,
+                b_goods,
+                s_goods,
+                s_cash,
+            )
+        )
 
         self.stats[product].record(now, p, q)
 

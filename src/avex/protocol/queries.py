@@ -7,10 +7,11 @@ caller's business. Times are epoch microseconds.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
+
+from avex.domain.catalogue import token_hash
 
 
 class Query(msgspec.Struct, frozen=True, gc=False):
@@ -39,11 +40,6 @@ class Login(Query):
     @property
     def token_hash(self) -> str:
         return token_hash(self.token)
-
-
-def token_hash(token: str) -> str:
-    """Tokens are stored as unsalted SHA-256 hex (§3.2): they are random, so a salt adds nothing."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- team reads -------------------------------------------------------------------------------------------
