@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -284,4 +283,4 @@ def serve(opts: ServeOptions) -> int:
         return 0
 
 
-__all__ = ["Path", "ServeOptions", "serve"]
+__all__ = ["ServeOptions", "serve"]

@@ -16,6 +16,7 @@ from avex.domain.errors import AUTH_FAILED, INVALID_MESSAGE, INVALID_PRODUCT
 from avex.domain.money import wire
 from avex.domain.timeutil import format_ms, now_us
 from avex.engine.engine import Engine
+from avex.engine.outcome import Applied
 from avex.gateway import views
 from avex.gateway.connection import Connection
 from avex.protocol import queries as Q
@@ -106,8 +107,6 @@ def _resync(hub: Hub, conn: Connection, req: Q.Resync, engine: Engine, now: int)
             for seq, time, cmd_events in reader.events_for_team(team, req.last_seq, RESYNC_MAX_EVENTS + 1):
                 if seq > upto:
                     break
-                from avex.engine.outcome import Applied
-
                 frames = render_team_stream(Applied(seq, time, None, cmd_events), codes, team)  # type: ignore[arg-type]
                 if events and len(events) + len(frames) > RESYNC_MAX_EVENTS:
                     more = True
@@ -119,8 +118,6 @@ def _resync(hub: Hub, conn: Connection, req: Q.Resync, engine: Engine, now: int)
         events = []
         if fills:
             wanted = {f.seq for f in fills}
-            from avex.engine.outcome import Applied
-
             for seq, time, cmd_events in reader.events_for_team(team, min(wanted) - 1, None):
                 if seq > upto:
                     break
@@ -141,7 +138,7 @@ def _report(hub: Hub, conn: Connection, req: Q.PerformanceReport, engine: Engine
     ranking = engine.ranking(now)
     ranks = {v.team: i + 1 for i, v in enumerate(ranking)}
     start = req.start_time if req.start_time is not None else now - DAY_US
-    upto, since_seq, stamp = engine.seq, engine.stats_since_seq, format_ms(now)
+    upto, since_seq, stamp, codes = engine.seq, engine.stats_since_seq, format_ms(now), engine.codes
     if req.scope == "global":
         valuations = ranking
     else:
@@ -161,7 +158,7 @@ def _report(hub: Hub, conn: Connection, req: Q.PerformanceReport, engine: Engine
         n = len(ranking)
         bodies = [
             views.report_body(
-                engine_codes, v, by_team.get(v.team, []), ranks.get(v.team), n if v.team in ranks else None
+                codes, v, by_team.get(v.team, []), ranks.get(v.team), n if v.team in ranks else None
             )
             for v in valuations
         ]
@@ -177,7 +174,6 @@ def _report(hub: Hub, conn: Connection, req: Q.PerformanceReport, engine: Engine
             "seq": upto, "serverTime": stamp,
         }]
 
-    engine_codes = views.CodesOnly(engine.codes)
     return _later(hub, conn, work)
 
 

@@ -17,7 +17,8 @@ from avex.engine.commands import Command
 from avex.engine.engine import Engine
 from avex.gateway import reads
 from avex.gateway.connection import Connection
-from avex.gateway.limits import LoginFailures, NoticeGate, TokenBucket
+from avex.gateway.limits import NoticeGate, TokenBucket
+from avex.gateway.views import login_ok
 from avex.protocol import queries as Q
 from avex.protocol.codec import decode_frame, encode
 from avex.protocol.dispatch import ADMIN_TYPES, PARSERS, TEAM_TYPES
@@ -151,7 +152,7 @@ class Session:
 
         def at_engine(engine: Engine, now: int) -> Any:
             acct = engine.login(token_hash) if token_hash else None
-            frame = None if acct is None else (acct.name, acct.admin, _login_ok(engine, acct, now))
+            frame = None if acct is None else (acct.name, acct.admin, login_ok(engine, acct, now))
 
             def at_release() -> None:
                 try:
@@ -189,10 +190,4 @@ class Session:
         hub.session_opened(conn)
 
 
-def _login_ok(engine: Engine, acct: Any, now: int) -> dict[str, Any]:
-    from avex.gateway.views import login_ok
-
-    return login_ok(engine, acct, now)
-
-
-__all__ = ["LoginFailures", "Session"]
+__all__ = ["Session"]

@@ -11,7 +11,7 @@ from avex.domain.timeutil import format_ms
 from avex.engine.engine import Engine
 from avex.engine.queries import Valuation
 from avex.engine.state import Account
-from avex.render import order_book_frame, order_summary
+from avex.render import order_book_frame
 from avex.router import summary_of
 
 Frame = dict[str, Any]
@@ -88,15 +88,8 @@ def order_book(engine: Engine, product: str, viewer: str | None, now: int) -> Fr
     )
 
 
-class CodesOnly:
-    """The catalogue order, for building reports in a worker thread without touching the engine."""
-
-    def __init__(self, codes: tuple[str, ...]) -> None:
-        self.codes = codes
-
-
 def report_body(
-    engine: Engine | CodesOnly, val: Valuation, fills: list[Any], rank: int | None, total: int | None
+    codes: tuple[str, ...], val: Valuation, fills: list[Any], rank: int | None, total: int | None
 ) -> Frame:
     """PERFORMANCE_REPORT fields (without type/seq/serverTime) for one team. ``fills`` are the team's fill rows
     in the window (objects with ``qty``, ``price``, ``product``, ``buy_team``)."""
@@ -122,7 +115,7 @@ def report_body(
         "buyTrades": buys,
         "sellTrades": n - buys,
         "products": products,
-        "finalInventory": dict(zip(engine.codes, val.goods)),
+        "finalInventory": dict(zip(codes, val.goods)),
     }
     if rank is not None:
         body["rank"] = rank
@@ -157,5 +150,3 @@ def product_stats(fills: list[Any]) -> dict[str, Frame]:
             s[k] = wire(s[k])
     return out
 
-
-__all__ = ["order_summary"]
