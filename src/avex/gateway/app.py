@@ -17,7 +17,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from avex.gateway.connection import Connection
 from avex.gateway.http_api import api_routes
 from avex.gateway.hub import Hub
-from avex.gateway.session import Session
 from avex.gateway.wsproto import SEND_MANY, WRITE_NOW
 
 log = logging.getLogger("avex.gateway")
@@ -57,9 +56,7 @@ def build_app(hub: Hub) -> Starlette:
         conn = Connection(
             send_many, close, remote, user_agent, client_type_of(user_agent), hub.on_drop, write_now=write_now
         )
-        conn.start()
-        hub.connected(conn)
-        session = Session(hub, conn)
+        session = hub.attach(conn)
         try:
             while not conn.closed:
                 message = await ws.receive()
@@ -71,10 +68,7 @@ def build_app(hub: Hub) -> Starlette:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            conn.closed = True
             hub.disconnected(conn)
-            if conn.writer_task is not None:
-                conn.writer_task.cancel()
 
     async def trader(request: Request) -> Response:
         return HTMLResponse(_page("index.html"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avex.domain.catalogue import Tournament
 from avex.domain.timeutil import now_us
@@ -15,6 +15,9 @@ from avex.gateway.connection import Connection
 from avex.gateway.limits import LoginFailures, NoticeGate, TokenBucket
 from avex.gateway.metrics import Metrics
 from avex.router import Router
+
+if TYPE_CHECKING:
+    from avex.gateway.session import Session
 
 log = logging.getLogger("avex.gateway")
 
@@ -61,11 +64,20 @@ class Hub:
             bucket.refill()
 
     # --- connections ------------------------------------------------------------------------------------
-    def connected(self, conn: Connection) -> None:
+    def attach(self, conn: Connection) -> Session:
+        """A new transport connection (WebSocket or TCP): start its writer and give it a protocol session."""
+        from avex.gateway.session import Session  # the session module needs the hub type only for hints
+
+        conn.start()
         self.connections.add(conn)
         self.metrics.connections.set(len(self.connections))
+        return Session(self, conn)
 
     def disconnected(self, conn: Connection) -> None:
+        """The transport is gone: stop its writer and forget it everywhere."""
+        conn.closed = True
+        if conn.writer_task is not None:
+            conn.writer_task.cancel()
         self.connections.discard(conn)
         self._order_notices.pop(conn, None)
         self.router.leave(conn)

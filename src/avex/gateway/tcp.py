@@ -7,7 +7,6 @@ import socket
 
 from avex.gateway.connection import Connection
 from avex.gateway.hub import Hub
-from avex.gateway.session import Session
 
 
 def _keepalive(writer: asyncio.StreamWriter) -> None:
@@ -34,9 +33,7 @@ async def serve_tcp(hub: Hub, host: str, port: int) -> asyncio.Server:
             writer.close()
 
         conn = Connection(send, close, remote, "", "TCP", hub.on_drop)
-        conn.start()
-        hub.connected(conn)
-        session = Session(hub, conn)
+        session = hub.attach(conn)
         limit = hub.max_message_bytes
         try:
             while not conn.closed:
@@ -59,10 +56,7 @@ async def serve_tcp(hub: Hub, host: str, port: int) -> asyncio.Server:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            conn.closed = True
             hub.disconnected(conn)
-            if conn.writer_task is not None:
-                conn.writer_task.cancel()
             writer.close()
 
     return await asyncio.start_server(handle, host, port, limit=hub.max_message_bytes + 2)
