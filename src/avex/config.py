@@ -277,9 +277,6 @@ class _Table:
         self.ok = False
         self.errs.add(self.path if key is None else _key_path(self.path, key), problem)
 
-    def has(self, key: str) -> bool:
-        return key in self.raw
-
     def value(self, key: str, check: Callable[[Any], T], default: Any = _MISSING) -> T:
         """The checked value, the default when absent, or None (and ``ok`` False) when wrong."""
         self.seen.add(key)

@@ -30,12 +30,6 @@ def to_cents(value: Decimal | int | str) -> int:
         raise MoneyError(f"not an amount: {value!r}") from exc
 
 
-def is_whole_cents(value: Decimal | int) -> bool:
-    """True when the value has no sub-cent part (tournament files must give whole cents)."""
-    dec = value if isinstance(value, Decimal) else Decimal(value)
-    return dec.is_finite() and (dec * 100) == (dec * 100).to_integral_value()
-
-
 def wire(cents: int) -> int | float:
     """Cents as the shortest JSON number: 1000000 -> 10000, 1530 -> 15.3, 87050 -> 870.5.
 

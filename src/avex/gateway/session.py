@@ -51,7 +51,6 @@ class Session:
         market = hub.tournament.market
         self.messages = TokenBucket(market.messages_per_second, market.messages_per_second)
         self.rate_notice = NoticeGate()
-        self.login_done: asyncio.Future[None] | None = None
 
     def error(self, err: WireError) -> None:
         self.conn.send_frame(error_frame(err.code, err.reason, err.cl))
