@@ -230,6 +230,7 @@ async def run_server(
     interval = float(tournament.market.ticker_interval_s)
     ticker_task = asyncio.create_task(hub.router.periodic_tickers(interval)) if interval > 0 else None
     lag_task = asyncio.create_task(hub.metrics.watch_loop())
+    activity_task = asyncio.create_task(hub.record_activity())
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -239,6 +240,7 @@ async def run_server(
         if ticker_task is not None:
             ticker_task.cancel()
         lag_task.cancel()
+        activity_task.cancel()
         if tcp_server is not None:
             tcp_server.close()
         store.close()

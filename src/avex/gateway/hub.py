@@ -125,6 +125,17 @@ class Hub:
             sid, conn.session_id = conn.session_id, None
             self._background(self.store.close_session, sid, now_us(), conn.last_activity)
 
+    async def record_activity(self, every_s: float = 30.0) -> None:
+        """Keep the session rows' ``lastActivity`` current (exports read it) without a write per frame."""
+        while True:
+            await asyncio.sleep(every_s)
+            seen = {c.session_id: c.last_activity for c in self.connections if c.session_id is not None}
+            if seen:
+                try:
+                    await asyncio.to_thread(self.store.touch_sessions, seen)
+                except Exception as exc:
+                    log.warning("session activity not recorded: %s", exc)
+
     def reader(self) -> Any:
         """The store's history reader (its own connection; used from worker threads)."""
         if self._reader is None:
