@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from avex.admin.rows import trade_stats
 from avex.domain.money import wire
 from avex.domain.timeutil import format_ms
 from avex.engine.engine import Engine
@@ -132,21 +133,14 @@ def duration_text(seconds: int) -> str:
 
 
 def product_stats(fills: list[Any]) -> dict[str, Frame]:
-    out: dict[str, dict[str, Any]] = {}
-    for f in fills:
-        s = out.get(f.product)
-        if s is None:
-            s = out[f.product] = {"product": f.product, "totalTrades": 0, "totalQty": 0, "totalVolume": 0,
-                                  "minPrice": f.price, "maxPrice": f.price, "lastPrice": f.price}
-        s["totalTrades"] += 1
-        s["totalQty"] += f.qty
-        s["totalVolume"] += f.price * f.qty
-        s["minPrice"] = min(s["minPrice"], f.price)
-        s["maxPrice"] = max(s["maxPrice"], f.price)
-        s["lastPrice"] = f.price
-    for s in out.values():
-        s["avgPrice"] = wire(round(Fraction(s["totalVolume"], s["totalQty"])))
-        for k in ("totalVolume", "minPrice", "maxPrice", "lastPrice"):
-            s[k] = wire(s[k])
+    """GLOBAL_PERFORMANCE_REPORT ``productStats`` (§5.14), from the same per-product aggregation as the
+    referee's /api/products (``admin.rows.trade_stats``, amounts in cents)."""
+    out: dict[str, Frame] = {}
+    for product, s in trade_stats(fills).items():
+        out[product] = {
+            "product": product, "totalTrades": s["trades"], "totalQty": s["quantity"],
+            "totalVolume": wire(s["turnover"]), "avgPrice": wire(round(Fraction(s["turnover"], s["quantity"]))),
+            "minPrice": wire(s["low"]), "maxPrice": wire(s["high"]), "lastPrice": wire(s["last"]),
+        }
     return out
 
