@@ -3,9 +3,10 @@
 Every request (command or query) goes through one FIFO queue. The driver takes everything that is waiting
 as one batch, stamps each item with ``max(previous, now)``, applies due expiries and the scheduled end
 first, applies commands and answers queries against the engine, writes the batch's applied commands in one
-store transaction (in a worker thread, so the event loop keeps reading frames: those become the next
-batch), and only then releases the results, in queue order. Between the commit and the next batch the
-engine's state is exactly the committed state, which is when the router refreshes its market-data view.
+store transaction (in the store's commit process or a worker thread, so the event loop keeps reading
+frames: those become the next batch), and only then releases the results, in queue order. Between the
+commit and the next batch the engine's state is exactly the committed state, which is when the router
+refreshes its market-data view.
 """
 
 from __future__ import annotations
@@ -150,9 +151,8 @@ class Driver:
             try:
                 prepare = getattr(self.store, "prepare_batch", None)
                 if prepare is not None:
-                    # the Python half here; the commit (C code, GIL released) in the writer thread
-                    prepared = prepare(applied)
-                    await asyncio.to_thread(self.store.commit_prepared, prepared)
+                    # the Python half here; the commit in the store's commit process (or a worker thread)
+                    await self.store.commit_prepared_async(prepare(applied))
                 else:
                     await asyncio.to_thread(self.store.write_batch, applied)
             except Exception as exc:  # any storage error: stop, never acknowledge

@@ -190,6 +190,11 @@ async def run_server(
     )
     with contextlib.suppress(Exception):
         await asyncio.to_thread(store.close_open_sessions)
+    try:
+        store.start_commit_process()
+    except StoreError as exc:
+        sock.close()
+        raise StartupError(str(exc)) from exc
     tcp_server = None
     if opts.tcp_port:
         try:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,38 @@ def test_a_busy_port_does_not_announce_listening(tmp_path: Path) -> None:
                            "--log-level", "warning")
     assert result.returncode != 0
     assert "listening" not in result.stdout, result.stdout
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":  # exited, not yet reaped by init
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find child processes")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_the_sqlite_commit_process_never_outlives_the_server(tmp_path: Path, how: str) -> None:
+    server = start_server(str(tmp_path / "c.db"), CONFORMANCE_TOML)
+    try:
+        (child,) = _children(server.proc.pid)
+        with open(f"/proc/{child}/cmdline", "rb") as fh:
+            assert b"commit_child.py" in fh.read()
+    finally:
+        if how == "SIGKILL":
+            server.proc.kill()
+            server.proc.wait(10)
+        else:
+            assert server.stop() == 0
+    assert _gone(child, 10), f"the commit process {child} still runs after the server's {how}"

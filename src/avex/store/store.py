@@ -1,7 +1,9 @@
 """The Store: one database (SQLite file or PostgreSQL) holding a tournament's journal and query tables.
 
-``open_store`` opens (creating and migrating as needed). The single writer (the driver) calls
-``write_batch`` with each batch of applied commands and ``save_snapshot`` now and then; startup uses
+``open_store`` opens (creating and migrating as needed). The single writer (the driver) commits each batch
+of applied commands (``prepare_batch``, then ``commit_prepared_async``: on SQLite in the commit process
+that ``avex serve`` starts with ``start_commit_process``; ``write_batch`` does both synchronously) and
+calls ``save_snapshot`` now and then; startup uses
 ``init`` / ``meta`` and recovery (``avex.store.recovery``) reads ``latest_snapshot`` and ``journal_after``.
 Every method borrows a pooled connection for its own transaction, so the gateway may record sessions and a
 ``HistoryReader`` may read from other threads while the writer writes.
@@ -9,6 +11,7 @@ Every method borrows a pooled connection for its own transaction, so the gateway
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -23,7 +26,8 @@ from avex.engine.commands import Command
 from avex.engine.events import Event
 from avex.engine.outcome import Applied
 from avex.store import codec, schema
-from avex.store.backend.db import WRITE, describe, head_revision, open_engine
+from avex.store.backend.db import SQLITE_BUSY_MS, WRITE, describe, head_revision, open_engine
+from avex.store.commit_process import CommitProcess
 from avex.store.errors import StoreError, first_line
 from avex.store.reader import HistoryReader
 from avex.store.writer import BatchWriter, Prepared, RawSqliteWriter, derive_genesis_rows
@@ -53,6 +57,7 @@ class Store:
         self._next_seq = self.last_seq() + 1
         self._checkpointer: _Checkpointer | None = None
         self._raw: RawSqliteWriter | None = None
+        self._process: CommitProcess | None = None
         if engine.dialect.name == "sqlite":
             self._raw = RawSqliteWriter(self._writer, engine)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
@@ -65,6 +70,9 @@ class Store:
         return self._engine.dialect.name
 
     def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None
         if self._raw is not None:
             self._raw.close()
             self._raw = None
@@ -155,6 +163,34 @@ class Store:
         if batch:
             self._next_seq = batch[-1].seq + 1
         return prepared
+
+    def start_commit_process(self) -> None:
+        """SQLite: commit the server's batches in a child process from now on (``commit_prepared_async``).
+
+        A commit in a thread of the server competes with the event loop for the GIL at every row, and
+        waits up to 5 ms each time the loop is busy; the child has an interpreter to itself. PostgreSQL's
+        driver waits on the network without the GIL, so it keeps the thread."""
+        if self._raw is None or self._process is not None:
+            return
+        try:
+            self._process = CommitProcess(self._engine.url.database or "", SQLITE_BUSY_MS)
+        except OSError as exc:
+            raise self._fail("cannot start the SQLite commit process", exc) from exc
+
+    async def commit_prepared_async(self, prepared: Prepared) -> None:
+        """``commit_prepared`` without blocking the event loop: in the commit process if started, else in a
+        worker thread. StoreError if the batch is not stored."""
+        batch = prepared.batch
+        if not batch:
+            return
+        if self._process is None or prepared.statements is None:
+            await asyncio.to_thread(self.commit_prepared, prepared)
+            return
+        try:
+            await self._process.commit(prepared.statements)
+        except StoreError as exc:
+            self._next_seq = batch[0].seq
+            raise StoreError(f"cannot write commands {batch[0].seq}-{batch[-1].seq} ({self.name}): {exc}") from exc
 
     def commit_prepared(self, prepared: Prepared) -> None:
         batch = prepared.batch

@@ -29,7 +29,7 @@ WRITE = {"avex_write": True}
 
 _log = logging.getLogger(__name__)
 _STORE_DIR = Path(__file__).resolve().parent.parent
-_SQLITE_BUSY_MS = 10_000  # the gateway's session writes and the batch writer may wait on each other briefly
+SQLITE_BUSY_MS = 10_000  # the gateway's session writes and the batch writer may wait on each other briefly
 
 
 def database_url(url_or_path: str) -> URL:
@@ -94,7 +94,7 @@ def _sqlite_engine(url: URL) -> Engine:
                 _log.warning("SQLite database %s is not in WAL mode (%s): readers will block", path, mode)
             # Per connection (not stored in the file): a committed batch survives power loss.
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             # No checkpoint inside a commit (it would stall that batch for milliseconds): the store's
             # checkpointer thread runs passive checkpoints beside the writer instead.
             cur.execute("PRAGMA wal_autocheckpoint=0")
