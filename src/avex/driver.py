@@ -2,11 +2,15 @@
 
 Every request (command or query) goes through one FIFO queue. The driver takes everything that is waiting
 as one batch, stamps each item with ``max(previous, now)``, applies due expiries and the scheduled end
-first, applies commands and answers queries against the engine, writes the batch's applied commands in one
-store transaction (in the store's commit process or a worker thread, so the event loop keeps reading
-frames: those become the next batch), and only then releases the results, in queue order. Between the
-commit and the next batch the engine's state is exactly the committed state, which is when the router
-refreshes its market-data view.
+first, applies commands and answers queries against the engine, and hands the batch's applied commands to
+the store as one transaction (committed in the store's commit process or writer thread, in order). It
+releases a batch's results, in queue order, only once that batch and every batch before it are durable.
+
+Batches are pipelined: while batch N is being committed, the next one is applied and handed over, so the
+store starts on it the moment N is durable (at most ``MAX_IN_FLIGHT`` batches are in the store at once).
+So the engine may be ahead of the disk by the batches in flight; whatever must show committed state only
+reads the engine when nothing is in flight (``idle``), or is captured at the end of a batch's application
+and released with that batch (the router's conflated market data).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from avex.domain.timeutil import now_us
@@ -25,9 +30,13 @@ from avex.engine.outcome import Applied, Refused
 
 log = logging.getLogger("avex.driver")
 
+MAX_IN_FLIGHT = 2  # batches in the store at once: one committing, the next waiting right behind it
 MAX_BATCH = 2000  # bounds the latency of one batch under a flood; the rest waits for the next one
 SNAPSHOT_EVERY = 500_000  # commands between engine snapshots: recovery replays at most this many (a few s),
 # while exporting a large engine pauses the loop for tens of ms, so it is rare
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()  # failure notifications in flight (a reference keeps them alive)
 
 
 class Releaser(Protocol):
@@ -37,11 +46,20 @@ class Releaser(Protocol):
 
     def refused(self, requester: Any, refusal: Refused) -> None: ...
 
-    def after_release(self) -> None: ...
+    def capture(self) -> Any:
+        """At the end of a batch's application: what must show the engine state after it (sent with it)."""
+
+    def release_captured(self, captured: Any) -> None: ...
+
+    def after_release(self) -> None:
+        """After a release that left nothing in flight (engine state == committed state)."""
 
 
 class BatchStore(Protocol):
-    def write_batch(self, batch: list[Applied]) -> None: ...
+    def prepare_batch(self, batch: Sequence[Applied]) -> Any: ...
+
+    def submit_prepared(self, prepared: Any) -> asyncio.Future[None]:
+        """Start committing; batches are committed in the order submitted, and none after a failed one."""
 
     def save_snapshot(self, seq: int, data: dict[str, Any], time_us: int | None = None) -> None: ...
 
@@ -66,6 +84,23 @@ class StorageFailed(RuntimeError):
     """The store could not commit a batch: the server must stop (nothing unacknowledged is lost)."""
 
 
+class _Batch:
+    """A batch handed to the store, waiting for its commit (``done`` is None when it applied nothing)."""
+
+    __slots__ = ("captured", "done", "n_applied", "n_items", "released", "started")
+
+    def __init__(
+        self, done: asyncio.Future[None] | None, released: list[tuple[_Item | None, Any]], captured: Any,
+        n_items: int, n_applied: int, started: float,
+    ) -> None:
+        self.done = done
+        self.released = released
+        self.captured = captured
+        self.n_items = n_items
+        self.n_applied = n_applied
+        self.started = started
+
+
 class Driver:
     def __init__(
         self, engine: Engine, store: BatchStore, releaser: Releaser, metrics: Any = None,
@@ -78,10 +113,13 @@ class Driver:
         self.clock = clock
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.last_time = engine.now
-        self.idle = True  # True while the engine state equals the committed state
+        self.idle = True  # True while the engine state equals the committed state (nothing in flight)
+        self.committed_seq = engine.seq  # the newest released (so durable) command
         self.failed: BaseException | None = None
         self._since_snapshot = 0
         self._stopping = False
+        self._in_flight: deque[_Batch] = deque()
+        self._progress = asyncio.Event()  # set whenever a batch leaves the pipeline
         self.on_failure: Callable[[BaseException], Awaitable[None]] | None = None
 
     # --- submission (called by the gateway) -------------------------------------------------------------
@@ -103,23 +141,31 @@ class Driver:
         """Run until ``stop()``; a storage failure raises StorageFailed after notifying ``on_failure``."""
         queue = self.queue
         while True:
+            self._check_failed()
             if self._stopping and queue.empty():
-                return
+                break
             deadline = self.engine.next_deadline()
             try:
                 if queue.empty():
                     timeout = None if deadline is None else max(0.0, (deadline - self.clock()) / 1e6)
                     if timeout is None and self._stopping:
-                        return
+                        break
                     first = await asyncio.wait_for(queue.get(), timeout) if timeout is None or timeout > 0 else None
                 else:
                     first = queue.get_nowait()
             except TimeoutError:
                 first = None
+            self._check_failed()
             items: list[_Item] = [] if first is None else [first]
             while len(items) < MAX_BATCH and not queue.empty():
                 items.append(queue.get_nowait())
             await self._run_batch(items)
+        await self.drain()  # everything handed to the store is released before run() returns
+        self._check_failed()
+
+    def _check_failed(self) -> None:
+        if self.failed is not None:
+            raise StorageFailed(str(self.failed))
 
     async def _run_batch(self, items: list[_Item]) -> None:
         engine = self.engine
@@ -147,30 +193,77 @@ class Driver:
                     if isinstance(result, Applied):
                         applied.append(result)
                 released.append((item, result))
+        done: asyncio.Future[None] | None = None
         if applied:
             try:
-                prepare = getattr(self.store, "prepare_batch", None)
-                if prepare is not None:
-                    # the Python half here; the commit in the store's commit process (or a worker thread)
-                    await self.store.commit_prepared_async(prepare(applied))
-                else:
-                    await asyncio.to_thread(self.store.write_batch, applied)
-            except Exception as exc:  # any storage error: stop, never acknowledge
-                log.critical("storage failure, stopping: %s", exc)
-                self.failed = exc
-                if self.on_failure is not None:
-                    await self.on_failure(exc)
+                # the Python half here; the commit in the store's commit process (or its writer thread)
+                done = self.store.submit_prepared(self.store.prepare_batch(applied))
+            except Exception as exc:
+                self._fail(exc)
                 raise StorageFailed(str(exc)) from exc
-        self._release(released)
-        self.idle = True
-        if self.metrics is not None:
-            self._count(released)
-        self.releaser.after_release()
-        if self.metrics is not None:
-            self.metrics.batch(len(items), len(applied), time.perf_counter() - started)
+        captured = self.releaser.capture()
+        self._in_flight.append(_Batch(done, released, captured, len(items), len(applied), started))
+        if done is None:
+            self._release_ready()
+        else:
+            done.add_done_callback(self._release_ready)
+        while len(self._in_flight) >= MAX_IN_FLIGHT and self.failed is None:
+            self._progress.clear()
+            await self._progress.wait()
+        self._check_failed()
         self._since_snapshot += len(applied)
         if self._since_snapshot >= SNAPSHOT_EVERY:
             await self.snapshot()
+
+    def _release_ready(self, _: Any = None) -> None:
+        """Release, in order, every batch at the head of the pipeline whose commit is done."""
+        in_flight = self._in_flight
+        while in_flight and self.failed is None:
+            batch = in_flight[0]
+            done = batch.done
+            if done is not None:
+                if not done.done():
+                    break
+                exc = done.exception()
+                if exc is not None:
+                    self._fail(exc)
+                    break
+            in_flight.popleft()
+            self._release(batch.released)
+            try:
+                self.releaser.release_captured(batch.captured)
+            except Exception:
+                log.exception("releasing market data failed")
+            if self.metrics is not None:
+                self._count(batch.released)
+                self.metrics.batch(batch.n_items, batch.n_applied, time.perf_counter() - batch.started)
+        self._progress.set()
+        if not in_flight and self.failed is None:
+            self.idle = True
+            self.releaser.after_release()
+
+    def _fail(self, exc: BaseException) -> None:
+        """A commit failed: release nothing more, tell the server, and wake ``run`` to raise."""
+        if self.failed is not None:
+            return
+        log.critical("storage failure, stopping: %s", exc)
+        self.failed = exc
+        for batch in self._in_flight:
+            if batch.done is not None and not batch.done.done():
+                batch.done.cancel()
+        self._in_flight.clear()
+        self._progress.set()
+        self.queue.put_nowait(_Item(None, None, lambda engine, now: None))  # wakes run() to raise
+        if self.on_failure is not None:
+            task = asyncio.get_running_loop().create_task(self.on_failure(exc))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+
+    async def drain(self) -> None:
+        """Wait until every batch handed to the store is released (or the store failed)."""
+        while self._in_flight and self.failed is None:
+            self._progress.clear()
+            await self._progress.wait()
 
     def _count(self, released: list[tuple[_Item | None, Any]]) -> None:
         """Orders, fills and refusals by code, for /metrics and SERVER_STATS."""
@@ -212,6 +305,7 @@ class Driver:
             requester = None if item is None else item.requester
             try:
                 if isinstance(result, Applied):
+                    self.committed_seq = result.seq
                     rel.publish(result, requester)
                 elif isinstance(result, Refused):
                     rel.refused(requester, result)
@@ -221,7 +315,9 @@ class Driver:
                 log.exception("releasing a result failed")
 
     async def snapshot(self) -> None:
-        """Save the engine state (between batches, so it is exactly the committed state)."""
+        """Save the engine state once every batch is committed, so it is exactly the committed state."""
+        await self.drain()
+        self._check_failed()
         data = self.engine.export()
         await asyncio.to_thread(self.store.save_snapshot, self.engine.seq, data, self.engine.now)
         self._since_snapshot = 0

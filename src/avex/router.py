@@ -3,10 +3,14 @@
 The driver calls ``publish`` for every applied command after its batch is durable, in ``seq`` order. The
 router renders it once (``avex.render``), encodes each frame once, and queues it on the right connections
 (team, admin copies, everyone, the requester). Market data is conflated: a command that moves a product's
-top of book, last price or volume schedules one TICKER for that product at most every 250 ms (the values at
-send time), and a book change schedules one ORDER_BOOK_UPDATE for admins likewise. The view is read from
-the engine only between batches (``driver.idle``), when engine state equals committed state, so nothing
-uncommitted ever leaks.
+top of book, last price or volume schedules one TICKER for that product at most every 250 ms, and a book
+change schedules one ORDER_BOOK_UPDATE for admins likewise.
+
+Market data must show committed state only, while the engine may be ahead of the disk by the batches the
+driver has in flight. So the frames are built from the engine either when nothing is in flight
+(``after_release``, the timer, the periodic TICKERs when ``driver.idle``), or at the end of a batch's
+application (``capture``), and then they travel with that batch and go out at its release
+(``release_captured``), after its commit.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class Router:
         self._pending_tickers: set[str] = set()
         self._pending_books: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._periodic_due = False  # the periodic TICKERs are due and not yet built
 
     # --- membership -------------------------------------------------------------------------------------
     def join(self, conn: Connection) -> None:
@@ -142,24 +147,39 @@ class Router:
             requester.send_frame(error_frame(refusal.code, refusal.reason, refusal.cl))
 
     def after_release(self) -> None:
-        """Called by the driver between batches (engine state == committed state)."""
-        if self._pending_tickers or self._pending_books:
-            self._flush(loop_time=time.monotonic())
+        """Called by the driver after a release that left nothing in flight (engine == committed state)."""
+        if self._pending_tickers or self._pending_books or self._periodic_due:
+            self._send(self._due_frames(time.monotonic()))
+
+    def capture(self) -> list[tuple[bool, bytes]] | None:
+        """Called by the driver at the end of a batch's application: the due pushes, built from the engine
+        state after the batch, to go out with it (``release_captured``)."""
+        if not (self._pending_tickers or self._pending_books or self._periodic_due):
+            return None
+        return self._due_frames(time.monotonic()) or None
+
+    def release_captured(self, captured: list[tuple[bool, bytes]] | None) -> None:
+        if captured:
+            self._send(captured)
 
     # --- conflated pushes -------------------------------------------------------------------------------
-    def _flush(self, loop_time: float) -> None:
+    def _due_frames(self, loop_time: float) -> list[tuple[bool, bytes]]:
+        """The pushes due now, from the engine's current state: ``(admins only, frame)`` pairs. Products
+        still inside their window stay pending and a timer comes back for them."""
+        out: list[tuple[bool, bytes]] = []
         due_later = False
         eng = self.engine
         stamp = format_ms(max(eng.now, int(time.time() * 1e6)))
+        if self._periodic_due:
+            self._periodic_due = False
+            out.extend((False, encode(self.ticker(p, stamp))) for p in self.tradable)
         for product in list(self._pending_tickers):
             if loop_time - self._last_ticker.get(product, 0.0) < PUSH_WINDOW_S:
                 due_later = True
                 continue
             self._pending_tickers.discard(product)
             self._last_ticker[product] = loop_time
-            text = encode(self.ticker(product, stamp))
-            for conn in tuple(self.logged_in):
-                conn.send_texts((text,))
+            out.append((False, encode(self.ticker(product, stamp))))
         for product in list(self._pending_books):
             if loop_time - self._last_book.get(product, 0.0) < PUSH_WINDOW_S:
                 due_later = True
@@ -167,19 +187,29 @@ class Router:
             self._pending_books.discard(product)
             self._last_book[product] = loop_time
             if self.admins:
-                text = encode(self.book_frame(product, None))
-                for conn in tuple(self.admins):
-                    conn.send_texts((text,))
+                out.append((True, encode(self.book_frame(product, None))))
         if due_later and self._flush_handle is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(PUSH_WINDOW_S / 5, self._timer_flush)
+        return out
+
+    def _send(self, frames: list[tuple[bool, bytes]]) -> None:
+        everyone = [text for admins_only, text in frames if not admins_only]
+        if everyone:
+            for conn in tuple(self.logged_in):
+                conn.send_texts(everyone)
+        books = [text for admins_only, text in frames if admins_only]
+        if books:
+            for conn in tuple(self.admins):
+                conn.send_texts(books)
 
     def _timer_flush(self) -> None:
         self._flush_handle = None
         if self.driver is not None and not self.driver.idle:
-            # an uncommitted batch is in flight: the driver's after_release() flushes right after its commit
+            # batches are in flight: the next batch's capture, or the release that empties the pipeline,
+            # builds the pushes from a state that is (or is about to be) committed
             return
-        self._flush(time.monotonic())
+        self._send(self._due_frames(time.monotonic()))
 
     def ticker(self, product: str, stamp: str) -> dict[str, Any]:
         eng = self.engine
@@ -198,14 +228,13 @@ class Router:
         )
 
     async def periodic_tickers(self, interval_s: float) -> None:
-        """Every ``ticker_interval_s`` one TICKER per tradable product, catalogue order, to everyone."""
+        """Every ``ticker_interval_s`` one TICKER per tradable product, catalogue order, to everyone: sent
+        at once when nothing is in flight, else with the next batch (or the release that empties the
+        pipeline)."""
         while True:
             await asyncio.sleep(interval_s)
             if not self.logged_in:
                 continue
-            while self.driver is not None and not self.driver.idle:
-                await asyncio.sleep(0.005)
-            stamp = format_ms(max(self.engine.now, int(time.time() * 1e6)))
-            texts = [encode(self.ticker(p, stamp)) for p in self.tradable]
-            for conn in list(self.logged_in):
-                conn.send_texts(texts)
+            self._periodic_due = True
+            if self.driver is None or self.driver.idle:
+                self._send(self._due_frames(time.monotonic()))

@@ -634,9 +634,12 @@ class TestSqliteStoreThroughCommitProcess(TestSqliteStore):
         s = open_store(str(db_path))
         s.start_commit_process()
 
+        async def commit(batch: list[Applied]) -> None:
+            await s.submit_prepared(s.prepare_batch(batch))
+
         def write_batch(batch: list[Applied]) -> None:
             if batch:
-                asyncio.run(s.commit_prepared_async(s.prepare_batch(batch)))
+                asyncio.run(commit(batch))
 
         s.write_batch = write_batch  # type: ignore[method-assign]
         yield s

@@ -81,7 +81,7 @@ def build_app(hub: Hub) -> Starlette:
                                  headers={"Upgrade": "websocket"})
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "seq": hub.engine.seq})
+        return JSONResponse({"status": "ok", "seq": hub.driver.committed_seq})
 
     async def metrics(request: Request) -> Response:
         return Response(hub.metrics.render(), media_type="text/plain; version=0.0.4")

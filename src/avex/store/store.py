@@ -1,7 +1,7 @@
 """The Store: one database (SQLite file or PostgreSQL) holding a tournament's journal and query tables.
 
 ``open_store`` opens (creating and migrating as needed). The single writer (the driver) commits each batch
-of applied commands (``prepare_batch``, then ``commit_prepared_async``: on SQLite in the commit process
+of applied commands (``prepare_batch``, then ``submit_prepared``: on SQLite in the commit process
 that ``avex serve`` starts with ``start_commit_process``; ``write_batch`` does both synchronously) and
 calls ``save_snapshot`` now and then; startup uses
 ``init`` / ``meta`` and recovery (``avex.store.recovery``) reads ``latest_snapshot`` and ``journal_after``.
@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, bindparam, cast, delete, func, insert, select, update
@@ -58,6 +59,8 @@ class Store:
         self._checkpointer: _Checkpointer | None = None
         self._raw: RawSqliteWriter | None = None
         self._process: CommitProcess | None = None
+        self._commit_thread: ThreadPoolExecutor | None = None
+        self._thread_failed: str | None = None
         if engine.dialect.name == "sqlite":
             self._raw = RawSqliteWriter(self._writer, engine)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
@@ -70,6 +73,9 @@ class Store:
         return self._engine.dialect.name
 
     def close(self) -> None:
+        if self._commit_thread is not None:
+            self._commit_thread.shutdown(wait=True)
+            self._commit_thread = None
         if self._process is not None:
             self._process.close()
             self._process = None
@@ -165,7 +171,7 @@ class Store:
         return prepared
 
     def start_commit_process(self) -> None:
-        """SQLite: commit the server's batches in a child process from now on (``commit_prepared_async``).
+        """SQLite: commit the server's batches in a child process from now on (``submit_prepared``).
 
         A commit in a thread of the server competes with the event loop for the GIL at every row, and
         waits up to 5 ms each time the loop is busy; the child has an interpreter to itself. PostgreSQL's
@@ -177,20 +183,47 @@ class Store:
         except OSError as exc:
             raise self._fail("cannot start the SQLite commit process", exc) from exc
 
-    async def commit_prepared_async(self, prepared: Prepared) -> None:
-        """``commit_prepared`` without blocking the event loop: in the commit process if started, else in a
-        worker thread. StoreError if the batch is not stored."""
+    def submit_prepared(self, prepared: Prepared) -> asyncio.Future[None]:
+        """Start committing a prepared batch without blocking the event loop; the future completes when it is
+        durable, or fails with StoreError. Batches are committed in the order submitted, and none after a
+        failed one: in the commit process if started, else on one writer thread."""
         batch = prepared.batch
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[None] = loop.create_future()
         if not batch:
-            return
-        if self._process is None or prepared.statements is None:
-            await asyncio.to_thread(self.commit_prepared, prepared)
-            return
+            result.set_result(None)
+            return result
+        where = f"cannot write commands {batch[0].seq}-{batch[-1].seq} ({self.name})"
+        if self._process is not None and prepared.statements is not None:
+            done = self._process.commit(prepared.statements)
+        else:
+            if self._commit_thread is None:
+                self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="avex-commit")
+            done = loop.run_in_executor(self._commit_thread, self._commit_in_order, prepared)
+
+        def settle(f: asyncio.Future[None]) -> None:
+            if result.done():
+                return
+            if f.cancelled():
+                result.cancel()
+            elif (exc := f.exception()) is not None:
+                self._next_seq = min(self._next_seq, batch[0].seq)
+                result.set_exception(exc if str(exc).startswith(where) else StoreError(f"{where}: {exc}"))
+            else:
+                result.set_result(None)
+
+        done.add_done_callback(settle)
+        return result
+
+    def _commit_in_order(self, prepared: Prepared) -> None:
+        # on the writer thread, one batch after the other: after a failure nothing more may go in
+        if self._thread_failed is not None:
+            raise StoreError(f"an earlier batch failed: {self._thread_failed}")
         try:
-            await self._process.commit(prepared.statements)
-        except StoreError as exc:
-            self._next_seq = batch[0].seq
-            raise StoreError(f"cannot write commands {batch[0].seq}-{batch[-1].seq} ({self.name}): {exc}") from exc
+            self.commit_prepared(prepared)
+        except Exception as exc:
+            self._thread_failed = str(exc)
+            raise
 
     def commit_prepared(self, prepared: Prepared) -> None:
         batch = prepared.batch
