@@ -116,3 +116,24 @@ def test_the_child_ignores_ctrl_c_and_sigterm_until_its_input_closes(db: Path) -
 def test_a_child_that_cannot_open_the_database_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"the SQLite commit process did not start: .*unable to open"):
         CommitProcess(str(tmp_path / "missing-dir" / "x.db"), 1000)
+
+
+def test_the_wal_stays_bounded_under_commits_that_never_pause(db: Path) -> None:
+    """A checkpoint beside the writer never catches up with a writer that never pauses, so the WAL would
+    only grow; past its limit the child checkpoints between two batches and the WAL starts over."""
+    limit = 256 * 1024
+    p = CommitProcess(str(db), 1000, wal_limit_bytes=limit)
+    wal = Path(f"{db}-wal")
+    sizes = []
+
+    async def run() -> None:
+        for i in range(200):  # about 40 KB of pages per batch: 8 MB in all, 30 times the limit
+            await p.commit([(INSERT, [(i * 10 + j, "x" * 3000) for j in range(10)])])
+            sizes.append(wal.stat().st_size)
+
+    try:
+        asyncio.run(run())
+    finally:
+        p.close()
+    assert max(sizes) < 4 * limit, max(sizes)
+    assert len(rows(db)) == 2000

@@ -20,6 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from avex.store.commit_child import WAL_LIMIT_BYTES
 from avex.store.errors import StoreError
 
 _HEADER = struct.Struct(">I")
@@ -27,10 +28,10 @@ _CHILD = Path(__file__).with_name("commit_child.py")
 
 
 class CommitProcess:
-    def __init__(self, path: str, busy_ms: int) -> None:
+    def __init__(self, path: str, busy_ms: int, wal_limit_bytes: int = WAL_LIMIT_BYTES) -> None:
         # -I: isolated mode, standard library only (the script's directory is not on sys.path either)
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", str(_CHILD), path, str(busy_ms)],
+            [sys.executable, "-I", str(_CHILD), path, str(busy_ms), str(wal_limit_bytes)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
         )
         self._stdin: BinaryIO = self._proc.stdin  # type: ignore[assignment]

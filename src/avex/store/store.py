@@ -385,14 +385,17 @@ class Store:
 
 
 class _Checkpointer:
-    """Moves committed WAL pages into the SQLite database file about once a second, beside the writer.
+    """Moves committed WAL pages into the SQLite database file four times a second, beside the writer.
 
     SQLite's automatic checkpoint runs inside whichever commit crosses the WAL threshold and stalls that
     batch (measured: p99 commit 8.5 ms with it, 3.3 ms without). A PASSIVE checkpoint never blocks the
-    writer or readers; at close a TRUNCATE checkpoint leaves a small WAL behind.
+    writer or readers; at close a TRUNCATE checkpoint leaves a small WAL behind. Under a load that never
+    pauses it cannot catch up with the last commit, so the commit process bounds the WAL itself
+    (``commit_child._bound_wal``); checkpointing often here keeps what it then has to copy small (at 2,000
+    orders/s after a 20 s flood, p99 order-to-ACK 10-11 ms with 0.25 s, 18 ms with 1 s).
     """
 
-    INTERVAL_S = 1.0
+    INTERVAL_S = 0.25
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
