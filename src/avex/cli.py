@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a short run (under a minute)")
     b.add_argument("--commands", type=int, help="engine: number of commands")
     b.add_argument("--duration", type=float, help="e2e: seconds of load")
+    b.add_argument("--latency-only", action="store_true",
+                   help="e2e: only the paced latency phase, on a fresh database")
     b.add_argument("--results", default="bench/RESULTS.md", help="where to record results ('' = nowhere)")
 
     bo = sub.add_parser("bots", help="practice bots: ordinary teams that trade on a running server")
@@ -161,7 +163,7 @@ def _bench(args: argparse.Namespace) -> int:
         return 0
     from avex.bench.e2e_bench import main as e2e_main
 
-    return e2e_main(quick=args.quick, duration=args.duration, results=results)
+    return e2e_main(quick=args.quick, duration=args.duration, results=results, latency_only=args.latency_only)
 
 
 def _bots(args: argparse.Namespace) -> int:

@@ -1,8 +1,11 @@
-"""The end-to-end benchmark's inputs: a valid tournament and an order stream that never self-trades."""
+"""The end-to-end benchmark: a valid tournament, an order stream that never self-trades, and a short run."""
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections import defaultdict
 
 from avex.bench.e2e_bench import N_TEAMS, PER_TEAM, tournament_toml
@@ -45,3 +48,15 @@ def test_stream_has_one_side_per_team_and_product_and_half_crosses():
         buyers = sum(1 for t in range(N_TEAMS) if sides[(t, code)] == {"BUY"})
         assert buyers == N_TEAMS // 2
     assert abs(crossing / total - 0.5) < 0.05
+
+
+def test_latency_only_run_answers_every_order_and_ends_with_its_line() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "avex.cli", "bench", "e2e", "--latency-only", "--duration", "1", "--results", ""],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert re.fullmatch(r"e2e latency only: 2000 orders/s offered, p99 ack \d+\.\d ms", lines[-1]), lines[-1]
+    assert not any(line.startswith("anomaly") for line in lines), out.stdout
+    assert any(line.startswith("latency order-to-ACK (from the actual send)") for line in lines)

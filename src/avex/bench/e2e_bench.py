@@ -220,7 +220,41 @@ def _anomalies(r: dict[str, Any]) -> list[str]:
     return out
 
 
-def main(quick: bool, duration: float | None, results: str | None) -> int:
+def _latency_only(
+    url: str, port: int, server: subprocess.Popen[bytes], base: dict[str, Any], env: dict[str, str],
+    per_phase: float, load_before: float, results: str | None,
+) -> int:
+    m1 = metrics_snapshot(port)
+    lat = run_load({**base, "url": url, "mode": "paced", "echo": False, "tag": "L", "rate": PACED_RATE,
+                    "server_pid": server.pid}, env)
+    m2 = metrics_snapshot(port)
+    p99 = lat["lat"].get("p99", float("nan"))
+    detail = [
+        f"setup: `avex serve` subprocess on a fresh SQLite database (synchronous FULL), {N_TEAMS} teams × "
+        f"{PER_TEAM} WebSocket connections from one load-generator process; {per_phase:g} s after "
+        f"{base['warmup']:g} s warm-up; only the paced phase (no throughput phase before it, no echo baseline); "
+        f"load average {load_before:.2f} before the run",
+        f"latency ({PACED_RATE:,.0f} orders/s offered, open loop): {lat['acked'] / per_phase:,.0f} orders/s "
+        f"ACKed, {lat['fills'] / per_phase:,.0f} fills/s",
+        f"latency order-to-ACK (from the actual send): {_lat(lat['lat'])}",
+        f"latency order-to-ACK (from the scheduled send, no coordinated omission): {_lat(lat['lat_sched'])}",
+        f"latency {_cpu(lat)}; {_batches(m1, m2)}",
+        *(f"anomaly: {a}" for a in _anomalies(lat)),
+    ]
+    line = f"e2e latency only: {PACED_RATE:.0f} orders/s offered, p99 ack {p99:.1f} ms"
+    for d in detail:
+        print(d)
+    if results:
+        from avex.bench.results import record
+
+        record(results, f"end-to-end latency only ({per_phase:g} s)", [*detail, f"result: `{line}`"])
+    print(line)
+    return 0
+
+
+def main(quick: bool, duration: float | None, results: str | None, latency_only: bool = False) -> int:
+    """The three phases; with ``latency_only`` just the paced phase, on a fresh database (for exploring:
+    the full run measures latency after the throughput phase has filled the database)."""
     per_phase = duration if duration is not None else (QUICK_DURATION if quick else DEFAULT_DURATION)
     warmup = min(2.0, max(0.5, per_phase * 0.1))
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -249,6 +283,9 @@ def main(quick: bool, duration: float | None, results: str | None) -> int:
         print(f"avex serve on {HOST}:{port} (pid {server.pid}, SQLite {tmp / 'bench.db'}) up in "
               f"{time.monotonic() - started:.1f} s; {per_phase:g} s per phase after {warmup:g} s warm-up", flush=True)
         url = f"ws://{HOST}:{port}/ws"
+
+        if latency_only:
+            return _latency_only(url, port, server, base, env, per_phase, load_before, results)
 
         m0 = metrics_snapshot(port)
         thr = run_load({**base, "url": url, "mode": "window", "echo": False, "tag": "T",
