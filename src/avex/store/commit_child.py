@@ -12,8 +12,9 @@ is cheap too). It reads length-prefixed pickled requests on stdin and answers ea
 It exits when stdin closes: the server closed it, or the server died. Why a process: Python's sqlite3
 releases the GIL around each row's step and takes it back after, and while the event loop keeps the GIL
 busy each take can wait up to the interpreter's switch interval (5 ms), so a 50-row commit in a thread
-could last tens of milliseconds. Here the commit has an interpreter to itself. After answering a batch it
-keeps the WAL bounded (``_bound_wal``).
+could last tens of milliseconds. Here the commit has an interpreter to itself. A thread of this process
+runs the background checkpoints, and after answering a batch the writer keeps the WAL bounded
+(``_bound_wal``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import signal
 import sqlite3
 import struct
 import sys
+import threading
+import time
 from typing import Any, BinaryIO
 
 _HEADER = struct.Struct(">I")
@@ -52,7 +55,7 @@ WAL_LIMIT_BYTES = 256 * 1024 * 1024  # the default of the third argument
 
 def _open(path: str, busy_ms: int, wal_limit: int) -> sqlite3.Connection:
     # The same settings as the server's own connections (avex.store.backend.db): WAL, a committed batch
-    # survives power loss, no checkpoint inside a commit (the server's checkpointer thread does them).
+    # survives power loss, no checkpoint inside a commit (_Checkpoints does them beside the commits).
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
@@ -66,19 +69,52 @@ def _open(path: str, busy_ms: int, wal_limit: int) -> sqlite3.Connection:
     return conn
 
 
-def _bound_wal(conn: sqlite3.Connection, wal_path: str, wal_limit: int) -> None:
+class _Checkpoints:
+    """PASSIVE checkpoints four times a second on a second connection, beside the commits: they copy
+    committed pages into the database file without blocking the writer (SQLite's automatic checkpoint
+    runs inside a commit and stalls that batch)."""
+
+    INTERVAL_S = 0.25
+
+    def __init__(self, path: str, busy_ms: int) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        self.caught_up_at = 0.0  # time.monotonic() when the last pass ended
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="avex-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error:  # busy: the next pass copies it
+                continue
+            self.caught_up_at = time.monotonic()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._conn.close()
+
+
+def _bound_wal(conn: sqlite3.Connection, wal_path: str, wal_limit: int, checkpoints: _Checkpoints) -> None:
     """Keep the WAL from growing without end under a load that never pauses.
 
-    The server's checkpointer thread copies committed pages into the database beside the writer, but it
-    can never copy a commit made while it runs, so under steady load the WAL only grows (2 GB in 40 s
-    measured at 2,000 orders/s). Once it passes the limit, the writer itself checkpoints between two
-    batches: nothing is appended meanwhile, so the checkpoint catches up and the next commit starts the WAL
-    again from its beginning. Most pages were already copied by the thread, so this pause stays short."""
+    The background checkpoints copy committed pages beside the writer, but never a commit made while they
+    run, so under steady load the WAL is never found fully copied, never starts over and only grows (2 GB
+    in 40 s measured at 2,000 orders/s). Once it passes the limit, the writer itself checkpoints between
+    two batches, right after a background pass (so little is left to copy, and the pause is short):
+    nothing is appended meanwhile, the checkpoint catches up, and the next commit starts the WAL again from
+    its beginning. At twice the limit it does not wait for a background pass any more."""
     try:
         size = os.stat(wal_path).st_size
     except OSError:
         return
-    if size > wal_limit:
+    if size <= wal_limit:
+        return
+    fresh = time.monotonic() - checkpoints.caught_up_at < _Checkpoints.INTERVAL_S / 5
+    if fresh or size > 2 * wal_limit:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
@@ -112,6 +148,7 @@ def main(argv: list[str]) -> int:
         _write(out, ("error", f"{type(exc).__name__}: {exc}"))
         return 1
     wal_path = argv[1] + "-wal"
+    checkpoints = _Checkpoints(argv[1], int(argv[2]))
     _write(out, ("ready", sqlite3.sqlite_version))
     failed: str | None = None
     while (statements := _read(inp)) is not None:
@@ -126,7 +163,8 @@ def main(argv: list[str]) -> int:
             _write(out, ("error", failed))
         else:
             _write(out, ("ok",))  # answered first: the batch is durable, the checkpoint is not its business
-            _bound_wal(conn, wal_path, wal_limit)
+            _bound_wal(conn, wal_path, wal_limit, checkpoints)
+    checkpoints.stop()
     conn.close()
     return 0
 

@@ -180,6 +180,8 @@ class Store:
             return
         try:
             self._process = CommitProcess(self._engine.url.database or "", SQLITE_BUSY_MS)
+            if self._checkpointer is not None:
+                self._checkpointer.pause()  # the commit process checkpoints beside its own commits
         except OSError as exc:
             raise self._fail("cannot start the SQLite commit process", exc) from exc
 
@@ -385,14 +387,14 @@ class Store:
 
 
 class _Checkpointer:
-    """Moves committed WAL pages into the SQLite database file four times a second, beside the writer.
+    """Moves committed WAL pages into the SQLite database file four times a second, beside the writer,
+    while the store commits on its own connection (tools, tests); ``avex serve``'s commit process runs the
+    same passes itself (``commit_child._Checkpoints``) and pauses this thread, which then only truncates
+    the WAL at close.
 
     SQLite's automatic checkpoint runs inside whichever commit crosses the WAL threshold and stalls that
     batch (measured: p99 commit 8.5 ms with it, 3.3 ms without). A PASSIVE checkpoint never blocks the
-    writer or readers; at close a TRUNCATE checkpoint leaves a small WAL behind. Under a load that never
-    pauses it cannot catch up with the last commit, so the commit process bounds the WAL itself
-    (``commit_child._bound_wal``); checkpointing often here keeps what it then has to copy small (at 2,000
-    orders/s after a 20 s flood, p99 order-to-ACK 10-11 ms with 0.25 s, 18 ms with 1 s).
+    writer or readers; at close a TRUNCATE checkpoint leaves a small WAL behind.
     """
 
     INTERVAL_S = 0.25
@@ -414,7 +416,11 @@ class _Checkpointer:
         except SQLAlchemyError as exc:  # a busy database only delays the checkpoint
             _log.debug("checkpoint %s skipped: %s", mode, exc)
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """No more background passes (the commit process runs them); ``stop`` still truncates the WAL."""
         self._stop.set()
         self._thread.join(timeout=5)
+
+    def stop(self) -> None:
+        self.pause()
         self._checkpoint("TRUNCATE")
