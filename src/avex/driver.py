@@ -224,7 +224,7 @@ class Driver:
             if done is not None:
                 if not done.done():
                     break
-                exc = done.exception()
+                exc = StorageFailed("the commit was cancelled") if done.cancelled() else done.exception()
                 if exc is not None:
                     self._fail(exc)
                     break
