@@ -6,11 +6,11 @@ first, applies commands and answers queries against the engine, and hands the ba
 the store as one transaction (committed in the store's commit process or writer thread, in order). It
 releases a batch's results, in queue order, only once that batch and every batch before it are durable.
 
-Batches are pipelined: while batch N is being committed, the next one is applied and handed over, so the
-store starts on it the moment N is durable (at most ``MAX_IN_FLIGHT`` batches are in the store at once).
-So the engine may be ahead of the disk by the batches in flight; whatever must show committed state only
-reads the engine when nothing is in flight (``idle``), or is captured at the end of a batch's application
-and released with that batch (the router's conflated market data).
+Batches are pipelined: while batch N is being committed, the requests that arrive are applied at once
+and gathered into the pending batch N+1, which is handed to the store the moment N is durable (group
+commit without waiting for N's release). So the engine may be ahead of the disk by two batches; whatever
+must show committed state only reads the engine when nothing is pending or in flight (``idle``), or is
+captured when a batch is handed to the store and released with that batch (the router's market data).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from avex.engine.outcome import Applied, Refused
 
 log = logging.getLogger("avex.driver")
 
-MAX_IN_FLIGHT = 2  # batches in the store at once: one committing, the next waiting right behind it
 MAX_BATCH = 2000  # bounds the latency of one batch under a flood; the rest waits for the next one
 SNAPSHOT_EVERY = 500_000  # commands between engine snapshots: recovery replays at most this many (a few s),
 # while exporting a large engine pauses the loop for tens of ms, so it is rare
@@ -47,12 +46,12 @@ class Releaser(Protocol):
     def refused(self, requester: Any, refusal: Refused) -> None: ...
 
     def capture(self) -> Any:
-        """At the end of a batch's application: what must show the engine state after it (sent with it)."""
+        """When a batch goes to the store: what must show the engine state right after it (sent with it)."""
 
     def release_captured(self, captured: Any) -> None: ...
 
     def after_release(self) -> None:
-        """After a release that left nothing in flight (engine state == committed state)."""
+        """After a release that left nothing pending or in flight (engine state == committed state)."""
 
 
 class BatchStore(Protocol):
@@ -85,20 +84,18 @@ class StorageFailed(RuntimeError):
 
 
 class _Batch:
-    """A batch handed to the store, waiting for its commit (``done`` is None when it applied nothing)."""
+    """Applied requests on their way to the store: pending (growing while the store commits the batch
+    before), then in flight (``done`` is the commit, None when the batch applied nothing)."""
 
-    __slots__ = ("captured", "done", "n_applied", "n_items", "released", "started")
+    __slots__ = ("applied", "captured", "done", "n_items", "released", "started")
 
-    def __init__(
-        self, done: asyncio.Future[None] | None, released: list[tuple[_Item | None, Any]], captured: Any,
-        n_items: int, n_applied: int, started: float,
-    ) -> None:
-        self.done = done
-        self.released = released
-        self.captured = captured
-        self.n_items = n_items
-        self.n_applied = n_applied
+    def __init__(self, started: float) -> None:
         self.started = started
+        self.applied: list[Applied] = []
+        self.released: list[tuple[_Item | None, Any]] = []
+        self.n_items = 0
+        self.done: asyncio.Future[None] | None = None
+        self.captured: Any = None
 
 
 class Driver:
@@ -113,12 +110,13 @@ class Driver:
         self.clock = clock
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.last_time = engine.now
-        self.idle = True  # True while the engine state equals the committed state (nothing in flight)
+        self.idle = True  # True while the engine state equals the committed state (nothing pending or in flight)
         self.committed_seq = engine.seq  # the newest released (so durable) command
         self.failed: BaseException | None = None
         self._since_snapshot = 0
         self._stopping = False
-        self._in_flight: deque[_Batch] = deque()
+        self._in_flight: deque[_Batch] = deque()  # in the store, committed in this order (at most one)
+        self._pending: _Batch | None = None  # applied while the store was busy: the next batch
         self._progress = asyncio.Event()  # set whenever a batch leaves the pipeline
         self.on_failure: Callable[[BaseException], Awaitable[None]] | None = None
 
@@ -193,27 +191,41 @@ class Driver:
                     if isinstance(result, Applied):
                         applied.append(result)
                 released.append((item, result))
-        done: asyncio.Future[None] | None = None
-        if applied:
-            try:
-                # the Python half here; the commit in the store's commit process (or its writer thread)
-                done = self.store.submit_prepared(self.store.prepare_batch(applied))
-            except Exception as exc:
-                self._fail(exc)
-                raise StorageFailed(str(exc)) from exc
-        captured = self.releaser.capture()
-        self._in_flight.append(_Batch(done, released, captured, len(items), len(applied), started))
-        if done is None:
-            self._release_ready()
-        else:
-            done.add_done_callback(self._release_ready)
-        while len(self._in_flight) >= MAX_IN_FLIGHT and self.failed is None:
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = _Batch(started)
+        pending.applied.extend(applied)
+        pending.released.extend(released)
+        pending.n_items += len(items)
+        if not self._in_flight:
+            self._submit_pending()
+        # Under a flood the pending batch grows while the store is busy: bound it, and the queue waits.
+        while self._pending is not None and self._pending.n_items >= MAX_BATCH and self.failed is None:
             self._progress.clear()
             await self._progress.wait()
         self._check_failed()
         self._since_snapshot += len(applied)
         if self._since_snapshot >= SNAPSHOT_EVERY:
             await self.snapshot()
+
+    def _submit_pending(self) -> None:
+        """Hand the pending batch to the store (the store is idle): its market data is captured now, from
+        the engine state right after it."""
+        batch, self._pending = self._pending, None
+        assert batch is not None
+        if batch.applied:
+            try:
+                # the Python half here; the commit in the store's commit process (or its writer thread)
+                batch.done = self.store.submit_prepared(self.store.prepare_batch(batch.applied))
+            except Exception as exc:
+                self._fail(exc)
+                return
+        batch.captured = self.releaser.capture()
+        self._in_flight.append(batch)
+        if batch.done is None:
+            self._release_ready()
+        else:
+            batch.done.add_done_callback(self._release_ready)
 
     def _release_ready(self, _: Any = None) -> None:
         """Release, in order, every batch at the head of the pipeline whose commit is done."""
@@ -236,9 +248,13 @@ class Driver:
                 log.exception("releasing market data failed")
             if self.metrics is not None:
                 self._count(batch.released)
-                self.metrics.batch(batch.n_items, batch.n_applied, time.perf_counter() - batch.started)
+                self.metrics.batch(batch.n_items, len(batch.applied), time.perf_counter() - batch.started)
         self._progress.set()
-        if not in_flight and self.failed is None:
+        if in_flight or self.failed is not None:
+            return
+        if self._pending is not None:
+            self._submit_pending()  # what was applied during the commit goes in at once, as one batch
+        else:
             self.idle = True
             self.releaser.after_release()
 
@@ -252,6 +268,7 @@ class Driver:
             if batch.done is not None and not batch.done.done():
                 batch.done.cancel()
         self._in_flight.clear()
+        self._pending = None
         self._progress.set()
         self.queue.put_nowait(_Item(None, None, lambda engine, now: None))  # wakes run() to raise
         if self.on_failure is not None:
@@ -260,8 +277,8 @@ class Driver:
             task.add_done_callback(_BACKGROUND.discard)
 
     async def drain(self) -> None:
-        """Wait until every batch handed to the store is released (or the store failed)."""
-        while self._in_flight and self.failed is None:
+        """Wait until every applied batch is committed and released (or the store failed)."""
+        while (self._in_flight or self._pending is not None) and self.failed is None:
             self._progress.clear()
             await self._progress.wait()
 

@@ -7,10 +7,10 @@ top of book, last price or volume schedules one TICKER for that product at most 
 change schedules one ORDER_BOOK_UPDATE for admins likewise.
 
 Market data must show committed state only, while the engine may be ahead of the disk by the batches the
-driver has in flight. So the frames are built from the engine either when nothing is in flight
-(``after_release``, the timer, the periodic TICKERs when ``driver.idle``), or at the end of a batch's
-application (``capture``), and then they travel with that batch and go out at its release
-(``release_captured``), after its commit.
+driver has pending or in flight. So the frames are built from the engine either when there are none
+(``after_release``, the timer, the periodic TICKERs when ``driver.idle``), or when a batch is handed to
+the store (``capture``: the state right after it), and then they travel with that batch and go out at its
+release (``release_captured``), after its commit.
 """
 
 from __future__ import annotations
@@ -147,13 +147,13 @@ class Router:
             requester.send_frame(error_frame(refusal.code, refusal.reason, refusal.cl))
 
     def after_release(self) -> None:
-        """Called by the driver after a release that left nothing in flight (engine == committed state)."""
+        """Called by the driver after a release that left nothing pending or in flight (engine == committed)."""
         if self._pending_tickers or self._pending_books or self._periodic_due:
             self._send(self._due_frames(time.monotonic()))
 
     def capture(self) -> list[tuple[bool, bytes]] | None:
-        """Called by the driver at the end of a batch's application: the due pushes, built from the engine
-        state after the batch, to go out with it (``release_captured``)."""
+        """Called by the driver when it hands a batch to the store: the due pushes, built from the engine
+        state right after the batch, to go out with it (``release_captured``)."""
         if not (self._pending_tickers or self._pending_books or self._periodic_due):
             return None
         return self._due_frames(time.monotonic()) or None
@@ -206,7 +206,7 @@ class Router:
     def _timer_flush(self) -> None:
         self._flush_handle = None
         if self.driver is not None and not self.driver.idle:
-            # batches are in flight: the next batch's capture, or the release that empties the pipeline,
+            # batches are in the pipeline: the next capture, or the release that empties the pipeline,
             # builds the pushes from a state that is (or is about to be) committed
             return
         self._send(self._due_frames(time.monotonic()))
@@ -229,7 +229,7 @@ class Router:
 
     async def periodic_tickers(self, interval_s: float) -> None:
         """Every ``ticker_interval_s`` one TICKER per tradable product, catalogue order, to everyone: sent
-        at once when nothing is in flight, else with the next batch (or the release that empties the
+        at once when nothing is pending or in flight, else with the next batch (or the release that empties the
         pipeline)."""
         while True:
             await asyncio.sleep(interval_s)

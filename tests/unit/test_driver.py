@@ -1,6 +1,6 @@
-"""The driver's pipeline: a batch is applied and handed to the store while the previous one commits; results
-leave only after their own commit, in order; a failed commit releases nothing more and stops the driver;
-market data never shows a state that is not committed yet."""
+"""The driver's pipeline: requests are applied while the previous batch commits and go to the store together,
+the moment it is done; results leave only after their own commit, in order; a failed commit releases nothing
+more and stops the driver; market data never shows a state that is not committed yet."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from avex import driver as driver_module
 from avex.domain.catalogue import MarketSettings, Product, Species, TeamSpec, Tournament
-from avex.driver import MAX_IN_FLIGHT, Driver, StorageFailed
+from avex.driver import MAX_BATCH, Driver, StorageFailed
 from avex.engine import commands as C
 from avex.engine.engine import Engine
 from avex.engine.outcome import Applied, Refused
@@ -112,21 +112,22 @@ async def setup() -> Any:
             await task
 
 
-async def test_results_wait_for_their_own_commit_while_the_next_batch_is_already_in_the_store(setup: Any) -> None:
+async def test_results_wait_for_their_own_commit_while_the_next_batch_gathers(setup: Any) -> None:
     engine, store, rec, d, _ = setup
     d.submit("conn-1", order("a1"))
     await ticks()
     assert [seqs for seqs, _ in store.submitted] == [[1]]
     d.submit("conn-2", order("a2"))
     await ticks()
-    # batch 2 was applied and handed over while batch 1 is still being committed
-    assert [seqs for seqs, _ in store.submitted] == [[1], [2]]
+    # a2 is applied at once, and waits for the store as the pending batch
+    assert [seqs for seqs, _ in store.submitted] == [[1]]
     assert engine.seq == 2 and rec.published() == [] and not d.idle
 
     store.complete(0)
     await ticks()
     assert rec.published() == [1]
-    assert d.committed_seq == 1 and not d.idle  # batch 2 is still in flight
+    assert [seqs for seqs, _ in store.submitted] == [[1], [2]]  # handed over the moment batch 1 was done
+    assert d.committed_seq == 1 and not d.idle
     assert not any(k == "after_release" for k, _ in rec.log)
 
     store.complete(1)
@@ -136,15 +137,30 @@ async def test_results_wait_for_their_own_commit_while_the_next_batch_is_already
     assert rec.log[-1] == ("after_release", 2)
 
 
-async def test_no_more_than_max_in_flight_batches_are_in_the_store(setup: Any) -> None:
+async def test_requests_that_arrive_during_a_commit_go_to_the_store_as_one_batch(setup: Any) -> None:
     _, store, _, d, _ = setup
-    for i in range(MAX_IN_FLIGHT + 2):
+    d.submit("conn", order("a0"))
+    await ticks()
+    for i in range(1, 4):
         d.submit("conn", order(f"a{i}"))
         await ticks()
-    assert len(store.submitted) == MAX_IN_FLIGHT
+    assert [seqs for seqs, _ in store.submitted] == [[1]]
     store.complete(0)
     await ticks()
-    assert len(store.submitted) == MAX_IN_FLIGHT + 1  # the waiting commands formed the next batch
+    assert [seqs for seqs, _ in store.submitted] == [[1], [2, 3, 4]]
+
+
+async def test_a_pending_batch_is_bounded_and_the_queue_waits(setup: Any) -> None:
+    _, store, _, d, _ = setup
+    d.submit("conn", order("first"))
+    await ticks()
+    for _ in range(MAX_BATCH + 5):
+        d.query("conn", lambda engine, now: None)
+    await ticks(20)
+    assert d.queue.qsize() == 5  # MAX_BATCH requests pending behind the commit, the rest still queued
+    store.complete(0)
+    await ticks(20)
+    assert d.queue.qsize() == 0
 
 
 async def test_a_batch_without_commands_is_released_in_its_turn(setup: Any) -> None:
@@ -160,18 +176,19 @@ async def test_a_batch_without_commands_is_released_in_its_turn(setup: Any) -> N
     assert answered == [1] and rec.published() == [1] and d.idle
 
 
-async def test_captured_market_data_leaves_with_its_batch_after_its_commands(setup: Any) -> None:
+async def test_market_data_is_captured_when_a_batch_goes_to_the_store_and_leaves_after_its_commands(
+    setup: Any,
+) -> None:
     _, store, rec, d, _ = setup
     d.submit("conn", order("a1"))
     await ticks()
     d.submit("conn", order("a2"))
     await ticks()
-    assert ("capture", 1) in rec.log and ("capture", 2) in rec.log
-    assert not any(k == "release_captured" for k, _ in rec.log)
+    assert ("capture", 1) in rec.log and ("capture", 2) not in rec.log  # a2 waits, pending
     store.complete(0)
     await ticks()
-    released = [(k, v) for k, v in rec.log if k in ("publish", "release_captured")]
-    assert released == [("publish", 1), ("release_captured", 1)]
+    steps = [(k, v) for k, v in rec.log if k in ("publish", "release_captured", "capture")]
+    assert steps == [("capture", 1), ("publish", 1), ("release_captured", 1), ("capture", 2)]
 
 
 async def test_a_failed_commit_releases_nothing_more_and_stops_the_driver(setup: Any) -> None:
@@ -191,7 +208,7 @@ async def test_a_failed_commit_releases_nothing_more_and_stops_the_driver(setup:
         await asyncio.wait_for(task, 5)
     await ticks()
     assert rec.published() == []
-    assert store.submitted[1][1].cancelled()
+    assert len(store.submitted) == 1  # the pending batch never reaches the store
     assert [str(f) for f in failures] == ["disk full"]
     assert not d.idle  # the engine is ahead of the disk for good
 
