@@ -29,24 +29,25 @@ import threading
 import time
 from typing import Any, BinaryIO
 
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")
+"""Each message on the pipes: its length (4 bytes, big-endian), then its pickle."""
 
 
-def _read(stream: BinaryIO) -> Any:
-    """The next request, or None at end of input."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
+def read_message(stream: BinaryIO) -> Any:
+    """The next message on a blocking stream, or None at end of input."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
         return None
-    (size,) = _HEADER.unpack(header)
+    (size,) = HEADER.unpack(header)
     body = stream.read(size)
     if len(body) < size:
         return None
     return pickle.loads(body)
 
 
-def _write(stream: BinaryIO, reply: tuple[Any, ...]) -> None:
-    body = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(body)) + body)
+def write_message(stream: BinaryIO, message: Any) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(body)) + body)
     stream.flush()
 
 
@@ -145,24 +146,24 @@ def main(argv: list[str]) -> int:
         wal_limit = int(argv[3]) if len(argv) > 3 else WAL_LIMIT_BYTES
         conn = _open(argv[1], int(argv[2]), wal_limit)
     except (sqlite3.Error, IndexError, ValueError) as exc:
-        _write(out, ("error", f"{type(exc).__name__}: {exc}"))
+        write_message(out, ("error", f"{type(exc).__name__}: {exc}"))
         return 1
     wal_path = argv[1] + "-wal"
     checkpoints = _Checkpoints(argv[1], int(argv[2]))
-    _write(out, ("ready", sqlite3.sqlite_version))
+    write_message(out, ("ready", sqlite3.sqlite_version))
     failed: str | None = None
-    while (statements := _read(inp)) is not None:
+    while (statements := read_message(inp)) is not None:
         if failed is not None:
             # After a failed batch nothing more is committed: a later batch would leave a gap in the journal.
-            _write(out, ("error", f"an earlier batch failed: {failed}"))
+            write_message(out, ("error", f"an earlier batch failed: {failed}"))
             continue
         try:
             _commit(conn, statements)
         except Exception as exc:  # reported to the server, which stops: nothing of the batch is stored
             failed = f"{type(exc).__name__}: {exc}"
-            _write(out, ("error", failed))
+            write_message(out, ("error", failed))
         else:
-            _write(out, ("ok",))  # answered first: the batch is durable, the checkpoint is not its business
+            write_message(out, ("ok",))  # answered first: the batch is durable, the checkpoint is not its business
             _bound_wal(conn, wal_path, wal_limit, checkpoints)
     checkpoints.stop()
     conn.close()

@@ -13,17 +13,15 @@ import asyncio
 import contextlib
 import os
 import pickle
-import struct
 import subprocess
 import sys
 from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from avex.store.commit_child import WAL_LIMIT_BYTES
+from avex.store.commit_child import HEADER, WAL_LIMIT_BYTES, read_message, write_message
 from avex.store.errors import StoreError
 
-_HEADER = struct.Struct(">I")
 _CHILD = Path(__file__).with_name("commit_child.py")
 
 
@@ -40,7 +38,7 @@ class CommitProcess:
         self._buffer = bytearray()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dead: str | None = None
-        reply = self._read_blocking()
+        reply = read_message(self._stdout)
         if reply is None or reply[0] != "ready":
             reason = "it exited" if reply is None else reply[1]
             self.close()
@@ -50,13 +48,6 @@ class CommitProcess:
     @property
     def pid(self) -> int:
         return self._proc.pid
-
-    def _read_blocking(self) -> tuple[Any, ...] | None:
-        header = self._stdout.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return None
-        body = self._stdout.read(_HEADER.unpack(header)[0])
-        return pickle.loads(body)
 
     # --- commits ----------------------------------------------------------------------------------------
     def commit(self, statements: list[tuple[str, list[Any]]]) -> asyncio.Future[None]:
@@ -68,12 +59,10 @@ class CommitProcess:
         if self._dead is not None:
             fut.set_exception(StoreError(self._dead))
             return fut
-        body = pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             # A blocking write: the child reads its input as soon as it is idle, so this only waits when a
             # batch is larger than the pipe's buffer.
-            self._stdin.write(_HEADER.pack(len(body)) + body)
-            self._stdin.flush()
+            write_message(self._stdin, statements)
         except OSError as exc:
             self._die(f"the SQLite commit process is gone: {exc.strerror or exc}")
             fut.set_exception(StoreError(self._dead or "the SQLite commit process is gone"))
@@ -102,12 +91,12 @@ class CommitProcess:
             return
         buf = self._buffer
         buf += data
-        while len(buf) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buf)
-            if len(buf) < _HEADER.size + size:
+        while len(buf) >= HEADER.size:
+            (size,) = HEADER.unpack_from(buf)
+            if len(buf) < HEADER.size + size:
                 break
-            reply = pickle.loads(bytes(buf[_HEADER.size : _HEADER.size + size]))
-            del buf[: _HEADER.size + size]
+            reply = pickle.loads(bytes(buf[HEADER.size : HEADER.size + size]))
+            del buf[: HEADER.size + size]
             self._answer(reply)
 
     def _answer(self, reply: tuple[Any, ...]) -> None:
