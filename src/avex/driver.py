@@ -110,7 +110,6 @@ class Driver:
         self.clock = clock
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.last_time = engine.now
-        self.idle = True  # True while the engine state equals the committed state (nothing pending or in flight)
         self.committed_seq = engine.seq  # the newest released (so durable) command
         self.failed: BaseException | None = None
         self._since_snapshot = 0
@@ -119,6 +118,12 @@ class Driver:
         self._pending: _Batch | None = None  # applied while the store was busy: the next batch
         self._progress = asyncio.Event()  # set whenever a batch leaves the pipeline
         self.on_failure: Callable[[BaseException], Awaitable[None]] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """True while the engine state equals the committed state: nothing pending or in flight (and, after
+        a storage failure, never again: the engine is ahead of the disk for good)."""
+        return not self._in_flight and self._pending is None and self.failed is None
 
     # --- submission (called by the gateway) -------------------------------------------------------------
     def submit(self, requester: Any, cmd: Command) -> None:
@@ -169,7 +174,6 @@ class Driver:
         engine = self.engine
         applied: list[Applied] = []
         released: list[tuple[_Item | None, Any]] = []
-        self.idle = False
         started = time.perf_counter()
         now = self._stamp()
         self._apply_due(now, applied, released)
@@ -255,7 +259,6 @@ class Driver:
         if self._pending is not None:
             self._submit_pending()  # what was applied during the commit goes in at once, as one batch
         else:
-            self.idle = True
             self.releaser.after_release()
 
     def _fail(self, exc: BaseException) -> None:
