@@ -716,3 +716,25 @@ def test_derive_rows_uses_one_row_per_order_and_account() -> None:
     assert rows.orders_changed == [] and rows.teams_changed == []
     assert len(rows.accounts) == len({(r["team"], r["asset"]) for r in rows.ledger})
     assert rows.teams_new[0]["members"] == "Ana, Luis"  # created and changed in one batch: final state
+
+
+def test_batches_submitted_to_the_writer_thread_stop_at_the_first_failure(tmp_path: Path) -> None:
+    """Without the commit process (PostgreSQL, or tools) ``submit_prepared`` commits on one writer thread, in
+    order, and refuses every batch after a failed one."""
+    store = open_store(str(tmp_path / "w.db"))
+    try:
+        init_store(store, small_tournament())
+        batch = hand_batch()
+        fill = batch[1].events[1]
+        bad = [batch[0], Applied(2, T0 + 1, batch[1].cmd, [fill, fill])]  # one fill id twice
+
+        async def run() -> None:
+            with pytest.raises(StoreError, match=r"cannot write commands 1-2 \(.*\): .*UNIQUE"):
+                await store.submit_prepared(store.prepare_batch(bad))
+            with pytest.raises(StoreError, match=r"cannot write commands 1-1 \(.*\): an earlier batch failed"):
+                await store.submit_prepared(store.prepare_batch(batch[:1]))
+
+        asyncio.run(run())
+        assert store.last_seq() == 0
+    finally:
+        store.close()

@@ -195,8 +195,9 @@ class Store:
         if not batch:
             result.set_result(None)
             return result
-        where = f"cannot write commands {batch[0].seq}-{batch[-1].seq} ({self.name})"
-        if self._process is not None and prepared.statements is not None:
+        in_process = self._process is not None and prepared.statements is not None
+        if in_process:
+            assert self._process is not None and prepared.statements is not None
             done = self._process.commit(prepared.statements)
         else:
             if self._commit_thread is None:
@@ -210,7 +211,8 @@ class Store:
                 result.cancel()
             elif (exc := f.exception()) is not None:
                 self._next_seq = min(self._next_seq, batch[0].seq)
-                result.set_exception(exc if str(exc).startswith(where) else StoreError(f"{where}: {exc}"))
+                # the writer thread's errors already name the commands; the commit process's do not
+                result.set_exception(StoreError(f"{_where(batch)} ({self.name}): {exc}") if in_process else exc)
             else:
                 result.set_result(None)
 
@@ -220,7 +222,7 @@ class Store:
     def _commit_in_order(self, prepared: Prepared) -> None:
         # on the writer thread, one batch after the other: after a failure nothing more may go in
         if self._thread_failed is not None:
-            raise StoreError(f"an earlier batch failed: {self._thread_failed}")
+            raise StoreError(f"{_where(prepared.batch)} ({self.name}): an earlier batch failed: {self._thread_failed}")
         try:
             self.commit_prepared(prepared)
         except Exception as exc:
@@ -231,7 +233,7 @@ class Store:
         batch = prepared.batch
         if not batch:
             return
-        where = f"cannot write commands {batch[0].seq}-{batch[-1].seq}"
+        where = _where(batch)
         try:
             if prepared.statements is not None and self._raw is not None:
                 self._raw.commit(prepared)
@@ -384,6 +386,10 @@ class Store:
                 return conn.execute(stmt).rowcount
         except SQLAlchemyError as exc:
             raise self._fail("cannot close old sessions", exc) from exc
+
+
+def _where(batch: Sequence[Applied]) -> str:
+    return f"cannot write commands {batch[0].seq}-{batch[-1].seq}"
 
 
 class _Checkpointer:
