@@ -85,11 +85,19 @@ async def test_a_dead_child_fails_waiting_and_later_commits(proc: CommitProcess,
     assert rows(db) == [(1, "a")]
 
 
-def test_close_ends_the_child(db: Path) -> None:
+def test_close_ends_the_child_and_leaves_an_empty_wal(db: Path) -> None:
     p = CommitProcess(str(db), 1000)
     pid = p.pid
+
+    async def commit() -> None:
+        await p.commit([(INSERT, [(i, "x" * 1000) for i in range(100)])])
+
+    asyncio.run(commit())
+    assert Path(f"{db}-wal").stat().st_size > 0
     p.close()
     assert p._proc.returncode == 0
+    assert Path(f"{db}-wal").stat().st_size == 0  # checkpointed into the database and truncated
+    assert len(rows(db)) == 100
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

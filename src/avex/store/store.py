@@ -12,9 +12,7 @@ Every method borrows a pooled connection for its own transaction, so the gateway
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -45,7 +43,6 @@ def open_store(url_or_path: str = "avex.db") -> Store:
     return Store(engine, describe(url))
 
 
-_log = logging.getLogger("avex.store")
 
 
 class Store:
@@ -56,15 +53,12 @@ class Store:
         """The database as error messages name it (file path, or URL without password)."""
         self._writer = BatchWriter(engine)
         self._next_seq = self.last_seq() + 1
-        self._checkpointer: _Checkpointer | None = None
         self._raw: RawSqliteWriter | None = None
         self._process: CommitProcess | None = None
         self._commit_thread: ThreadPoolExecutor | None = None
         self._thread_failed: str | None = None
         if engine.dialect.name == "sqlite":
             self._raw = RawSqliteWriter(self._writer, engine)
-        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._checkpointer = _Checkpointer(engine)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     @property
@@ -82,9 +76,6 @@ class Store:
         if self._raw is not None:
             self._raw.close()
             self._raw = None
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -157,8 +148,8 @@ class Store:
             self.commit_prepared(self.prepare_batch(batch))
 
     def prepare_batch(self, batch: Sequence[Applied]) -> Prepared:
-        """The Python half of a batch write (rows and parameters), for the caller's thread; then
-        ``commit_prepared`` in the writer thread. Checks that the seqs follow the last prepared batch."""
+        """The Python half of a batch write (rows and parameters), on the caller's thread; then
+        ``submit_prepared`` (or ``commit_prepared``). Checks that the seqs follow the last prepared batch."""
         for i, applied in enumerate(batch):
             if applied.seq != self._next_seq + i:
                 expected = self._next_seq + i
@@ -180,8 +171,6 @@ class Store:
             return
         try:
             self._process = CommitProcess(self._engine.url.database or "", SQLITE_BUSY_MS)
-            if self._checkpointer is not None:
-                self._checkpointer.pause()  # the commit process checkpoints beside its own commits
         except OSError as exc:
             raise self._fail("cannot start the SQLite commit process", exc) from exc
 
@@ -390,43 +379,3 @@ class Store:
 
 def _where(batch: Sequence[Applied]) -> str:
     return f"cannot write commands {batch[0].seq}-{batch[-1].seq}"
-
-
-class _Checkpointer:
-    """Moves committed WAL pages into the SQLite database file four times a second, beside the writer,
-    while the store commits on its own connection (tools, tests); ``avex serve``'s commit process runs the
-    same passes itself (``commit_child._Checkpoints``) and pauses this thread, which then only truncates
-    the WAL at close.
-
-    SQLite's automatic checkpoint runs inside whichever commit crosses the WAL threshold and stalls that
-    batch (measured: p99 commit 8.5 ms with it, 3.3 ms without). A PASSIVE checkpoint never blocks the
-    writer or readers; at close a TRUNCATE checkpoint leaves a small WAL behind.
-    """
-
-    INTERVAL_S = 0.25
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="avex-sqlite-checkpoint", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.INTERVAL_S):
-            self._checkpoint("PASSIVE")
-
-    def _checkpoint(self, mode: str) -> None:
-        try:
-            with self._engine.connect() as conn:
-                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
-        except SQLAlchemyError as exc:  # a busy database only delays the checkpoint
-            _log.debug("checkpoint %s skipped: %s", mode, exc)
-
-    def pause(self) -> None:
-        """No more background passes (the commit process runs them); ``stop`` still truncates the WAL."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def stop(self) -> None:
-        self.pause()
-        self._checkpoint("TRUNCATE")

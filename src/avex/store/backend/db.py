@@ -95,8 +95,8 @@ def _sqlite_engine(url: URL) -> Engine:
             # Per connection (not stored in the file): a committed batch survives power loss.
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-            # No checkpoint inside a commit (it would stall that batch for milliseconds): the store's
-            # checkpointer thread runs passive checkpoints beside the writer instead.
+            # No checkpoint inside a commit (it would stall that batch for milliseconds): the server's
+            # commit process runs passive checkpoints beside its commits instead (store.commit_child).
             cur.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cur.close()
