@@ -9,7 +9,7 @@ releases a batch's results, in queue order, only once that batch and every batch
 Batches are pipelined: while batch N is being committed, the requests that arrive are applied at once
 and gathered into the pending batch N+1, which is handed to the store the moment N is durable (group
 commit without waiting for N's release). So the engine may be ahead of the disk by two batches; whatever
-must show committed state only reads the engine when nothing is pending or in flight (``idle``), or is
+must show committed state only reads the engine when nothing is pending or committing (``idle``), or is
 captured when a batch is handed to the store and released with that batch (the router's market data).
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -51,7 +50,7 @@ class Releaser(Protocol):
     def release_captured(self, captured: Any) -> None: ...
 
     def after_release(self) -> None:
-        """After a release that left nothing pending or in flight (engine state == committed state)."""
+        """After a release that left nothing pending or committing (engine state == committed state)."""
 
 
 class BatchStore(Protocol):
@@ -85,7 +84,7 @@ class StorageFailed(RuntimeError):
 
 class _Batch:
     """Applied requests on their way to the store: pending (growing while the store commits the batch
-    before), then in flight (``done`` is the commit, None when the batch applied nothing)."""
+    before), then committing (``done`` is the commit, None when the batch applied nothing)."""
 
     __slots__ = ("applied", "captured", "done", "n_items", "released", "started")
 
@@ -114,16 +113,16 @@ class Driver:
         self.failed: BaseException | None = None
         self._since_snapshot = 0
         self._stopping = False
-        self._in_flight: deque[_Batch] = deque()  # in the store, committed in this order (at most one)
+        self._committing: _Batch | None = None  # in the store
         self._pending: _Batch | None = None  # applied while the store was busy: the next batch
         self._progress = asyncio.Event()  # set whenever a batch leaves the pipeline
         self.on_failure: Callable[[BaseException], Awaitable[None]] | None = None
 
     @property
     def idle(self) -> bool:
-        """True while the engine state equals the committed state: nothing pending or in flight (and, after
+        """True while the engine state equals the committed state: nothing pending or committing (and, after
         a storage failure, never again: the engine is ahead of the disk for good)."""
-        return not self._in_flight and self._pending is None and self.failed is None
+        return self._committing is None and self._pending is None and self.failed is None
 
     # --- submission (called by the gateway) -------------------------------------------------------------
     def submit(self, requester: Any, cmd: Command) -> None:
@@ -201,7 +200,7 @@ class Driver:
         pending.applied.extend(applied)
         pending.released.extend(released)
         pending.n_items += len(items)
-        if not self._in_flight:
+        if self._committing is None:
             self._submit_pending()
         # Under a flood the pending batch grows while the store is busy: bound it, and the queue waits.
         while self._pending is not None and self._pending.n_items >= MAX_BATCH and self.failed is None:
@@ -225,37 +224,35 @@ class Driver:
                 self._fail(exc)
                 return
         batch.captured = self.releaser.capture()
-        self._in_flight.append(batch)
+        self._committing = batch
         if batch.done is None:
             self._release_ready()
         else:
             batch.done.add_done_callback(self._release_ready)
 
     def _release_ready(self, _: Any = None) -> None:
-        """Release, in order, every batch at the head of the pipeline whose commit is done."""
-        in_flight = self._in_flight
-        while in_flight and self.failed is None:
-            batch = in_flight[0]
-            done = batch.done
-            if done is not None:
-                if not done.done():
-                    break
-                exc = StorageFailed("the commit was cancelled") if done.cancelled() else done.exception()
-                if exc is not None:
-                    self._fail(exc)
-                    break
-            in_flight.popleft()
-            self._release(batch.released)
-            try:
-                self.releaser.release_captured(batch.captured)
-            except Exception:
-                log.exception("releasing market data failed")
-            if self.metrics is not None:
-                self._count(batch.released)
-                self.metrics.batch(batch.n_items, len(batch.applied), time.perf_counter() - batch.started)
-        self._progress.set()
-        if in_flight or self.failed is not None:
+        """The batch in the store is durable: release it, then hand over what gathered meanwhile."""
+        batch = self._committing
+        if batch is None or self.failed is not None:
             return
+        done = batch.done
+        if done is not None:
+            if not done.done():
+                return
+            exc = StorageFailed("the commit was cancelled") if done.cancelled() else done.exception()
+            if exc is not None:
+                self._fail(exc)
+                return
+        self._committing = None
+        self._release(batch.released)
+        try:
+            self.releaser.release_captured(batch.captured)
+        except Exception:
+            log.exception("releasing market data failed")
+        if self.metrics is not None:
+            self._count(batch.released)
+            self.metrics.batch(batch.n_items, len(batch.applied), time.perf_counter() - batch.started)
+        self._progress.set()
         if self._pending is not None:
             self._submit_pending()  # what was applied during the commit goes in at once, as one batch
         else:
@@ -267,11 +264,9 @@ class Driver:
             return
         log.critical("storage failure, stopping: %s", exc)
         self.failed = exc
-        for batch in self._in_flight:
-            if batch.done is not None and not batch.done.done():
-                batch.done.cancel()
-        self._in_flight.clear()
-        self._pending = None
+        batch, self._committing, self._pending = self._committing, None, None
+        if batch is not None and batch.done is not None and not batch.done.done():
+            batch.done.cancel()
         self._progress.set()
         self.queue.put_nowait(_Item(None, None, lambda engine, now: None))  # wakes run() to raise
         if self.on_failure is not None:
@@ -281,7 +276,7 @@ class Driver:
 
     async def drain(self) -> None:
         """Wait until every applied batch is committed and released (or the store failed)."""
-        while (self._in_flight or self._pending is not None) and self.failed is None:
+        while (self._committing is not None or self._pending is not None) and self.failed is None:
             self._progress.clear()
             await self._progress.wait()
 
