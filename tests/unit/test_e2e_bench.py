@@ -59,4 +59,4 @@ def test_latency_only_run_answers_every_order_and_ends_with_its_line() -> None:
     lines = out.stdout.strip().splitlines()
     assert re.fullmatch(r"e2e latency only: 2000 orders/s offered, p99 ack \d+\.\d ms", lines[-1]), lines[-1]
     assert not any(line.startswith("anomaly") for line in lines), out.stdout
-    assert any(line.startswith("latency order-to-ACK (from the actual send)") for line in lines)
+    assert any(line.startswith("latency order-to-ACK (from the actual send") for line in lines)

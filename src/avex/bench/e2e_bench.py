@@ -220,13 +220,29 @@ def _anomalies(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _paced(url: str, server: subprocess.Popen[bytes], base: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """The latency phase: orders at ``PACED_RATE`` in total, whatever the answers do."""
+    return run_load({**base, "url": url, "mode": "paced", "echo": False, "tag": "L", "rate": PACED_RATE,
+                     "server_pid": server.pid}, env)
+
+
+def _latency_detail(lat: dict[str, Any], per_phase: float, before: dict[str, float],
+                    after: dict[str, float]) -> list[str]:
+    return [
+        f"latency ({PACED_RATE:,.0f} orders/s offered, open loop): {lat['acked'] / per_phase:,.0f} orders/s "
+        f"ACKed, {lat['fills'] / per_phase:,.0f} fills/s",
+        f"latency order-to-ACK (from the actual send; orders sent in the window): {_lat(lat['lat'])}",
+        f"latency order-to-ACK (from the scheduled send, no coordinated omission): {_lat(lat['lat_sched'])}",
+        f"latency {_cpu(lat)}; {_batches(before, after)}",
+    ]
+
+
 def _latency_only(
     url: str, port: int, server: subprocess.Popen[bytes], base: dict[str, Any], env: dict[str, str],
     per_phase: float, load_before: float, results: str | None,
 ) -> int:
     m1 = metrics_snapshot(port)
-    lat = run_load({**base, "url": url, "mode": "paced", "echo": False, "tag": "L", "rate": PACED_RATE,
-                    "server_pid": server.pid}, env)
+    lat = _paced(url, server, base, env)
     m2 = metrics_snapshot(port)
     p99 = lat["lat"].get("p99", float("nan"))
     detail = [
@@ -234,11 +250,7 @@ def _latency_only(
         f"{PER_TEAM} WebSocket connections from one load-generator process; {per_phase:g} s after "
         f"{base['warmup']:g} s warm-up; only the paced phase (no throughput phase before it, no echo baseline); "
         f"load average {load_before:.2f} before the run",
-        f"latency ({PACED_RATE:,.0f} orders/s offered, open loop): {lat['acked'] / per_phase:,.0f} orders/s "
-        f"ACKed, {lat['fills'] / per_phase:,.0f} fills/s",
-        f"latency order-to-ACK (from the actual send): {_lat(lat['lat'])}",
-        f"latency order-to-ACK (from the scheduled send, no coordinated omission): {_lat(lat['lat_sched'])}",
-        f"latency {_cpu(lat)}; {_batches(m1, m2)}",
+        *_latency_detail(lat, per_phase, m1, m2),
         *(f"anomaly: {a}" for a in _anomalies(lat)),
     ]
     line = f"e2e latency only: {PACED_RATE:.0f} orders/s offered, p99 ack {p99:.1f} ms"
@@ -296,8 +308,7 @@ def main(quick: bool, duration: float | None, results: str | None, latency_only:
         print(f"throughput: {orders_s:,.0f} orders/s ACKed, {thr['rejected'] / per_phase:,.0f}/s rejected, "
               f"{fills_s:,.0f} fills/s; order-to-ACK {_lat(thr['lat'])}", flush=True)
 
-        lat = run_load({**base, "url": url, "mode": "paced", "echo": False, "tag": "L", "rate": PACED_RATE,
-                        "server_pid": server.pid}, env)
+        lat = _paced(url, server, base, env)
         m2 = metrics_snapshot(port)
         p99 = lat["lat"].get("p99", float("nan"))
         print(f"latency at {PACED_RATE:,.0f} orders/s offered: {lat['acked'] / per_phase:,.0f} orders/s ACKed; "
@@ -331,11 +342,7 @@ def main(quick: bool, duration: float | None, results: str | None, latency_only:
             f"frames/s received by the clients",
             f"throughput order-to-ACK: {_lat(thr['lat'])}",
             f"throughput {_cpu(thr)}; {_batches(m0, m1)}",
-            f"latency ({PACED_RATE:,.0f} orders/s offered, open loop): {lat['acked'] / per_phase:,.0f} orders/s "
-            f"ACKed, {lat['fills'] / per_phase:,.0f} fills/s",
-            f"latency order-to-ACK (from the actual send; orders sent in the window): {_lat(lat['lat'])}",
-            f"latency order-to-ACK (from the scheduled send, no coordinated omission): {_lat(lat['lat_sched'])}",
-            f"latency {_cpu(lat)}; {_batches(m1, m2)}",
+            *_latency_detail(lat, per_phase, m1, m2),
             f"echo baseline (bare `websockets` server, one reply per frame, {WINDOW} in flight per connection): "
             f"{echo_s:,.0f} messages/s; reply {_lat(ech['lat'])}; {_cpu(ech)}",
             f"ratio avex orders/s ÷ echo messages/s: {ratio:.3f}",
